@@ -1,0 +1,1 @@
+"""fdaccel: frequency-domain CNN training accelerators, from YAML to cycles, energy and RTL."""

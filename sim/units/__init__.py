@@ -1,0 +1,1 @@
+"""Per-unit timing and value models of the cycle-level simulator."""
