@@ -1,0 +1,95 @@
+"""The ``fdaccel`` command line: train | simulate | verilog | synth.
+
+Bad input (a ConfigError, a missing file, a bad argument) prints one line and exits with
+status 2, before any work; no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from accel.config import ConfigError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
+        raise ConfigError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="fdaccel", description="Frequency-domain CNN training accelerators: "
+                "golden model, cycle-level simulator, RTL.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a network with the golden (or fixed-point) model")
+    t.add_argument("--network", default=None, help="built-in name or YAML file (default lenet-digits)")
+    t.add_argument("--epochs", type=int, default=None)
+    t.add_argument("--batch", type=int, default=None)
+    t.add_argument("--lr", type=float, default=None)
+    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("--json", default=None, help="write a JSON report here")
+    t.add_argument("--data", default=None, help="folder with MNIST IDX or CIFAR-10 binary files")
+    mode = t.add_mutually_exclusive_group()
+    mode.add_argument("--spatial", action="store_true", help="train the spatial-domain reference instead")
+    mode.add_argument("--fixed", action="store_true", help="train with the bit-accurate fixed-point model")
+    t.add_argument("--accel", default=None, help="accelerator YAML (number formats for --fixed)")
+
+    v = sub.add_parser("verilog", help="emit Verilog for every unit of an accelerator")
+    v.add_argument("--accel", default=None)
+    v.add_argument("-o", "--output", required=True, help="output folder")
+
+    s = sub.add_parser("synth", help="synthesize units for an FPGA and report resources and Fmax")
+    s.add_argument("--accel", default=None)
+    s.add_argument("--unit", default=None, help="one unit (default: all)")
+    s.add_argument("--target", default="ecp5", choices=["ecp5"])
+    s.add_argument("--json", default=None)
+    return p
+
+
+def _train(args: argparse.Namespace) -> int:
+    from accel.train import run_train
+
+    return run_train(args)
+
+
+def _verilog(args: argparse.Namespace) -> int:
+    from accel.config import load_accelerator
+    from hdl.build import cmd_verilog
+
+    paths = cmd_verilog(load_accelerator(args.accel), args.output)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from accel.config import load_accelerator
+    from accel.report import table, write_json
+    from hdl.build import cmd_synth
+
+    rows = cmd_synth(load_accelerator(args.accel), args.unit, args.target)
+    keys = list(rows[0]) if rows else []
+    print(table(keys, [[r[k] for k in keys] for r in rows]))
+    if args.json:
+        write_json(args.json, rows)
+    return 0
+
+
+COMMANDS = {"train": _train, "verilog": _verilog, "synth": _synth}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"fdaccel: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fdaccel: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

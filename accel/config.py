@@ -1,0 +1,435 @@
+"""YAML -> frozen dataclasses for the accelerator and the network, strictly checked.
+
+Every problem raises :class:`ConfigError` whose message starts with the dotted key path
+(``fft.max_points: must be a power of two, got 48``).  Unknown keys, wrong types,
+out-of-range values and values inconsistent with each other are all errors; missing keys
+take the defaults of the dataclasses below.  The embedded defaults live in
+``accel/configs/`` and are loaded by name.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown, mistyped, out of range or inconsistent."""
+
+
+# --------------------------------------------------------------------------- schema
+# Each dataclass field may carry metadata: "check" (value -> error text or None), and the
+# type annotation drives type checking.  Literal[...] lists allowed strings.
+
+def _pow2(v: int) -> str | None:
+    return None if v > 0 and v & (v - 1) == 0 else f"must be a power of two, got {v}"
+
+
+def _between(lo: float, hi: float):
+    def check(v: float) -> str | None:
+        return None if lo <= v <= hi else f"must be between {lo} and {hi}, got {v}"
+    return check
+
+
+def _positive(v: float) -> str | None:
+    return None if v > 0 else f"must be positive, got {v}"
+
+
+def _nonneg(v: float) -> str | None:
+    return None if v >= 0 else f"must be >= 0, got {v}"
+
+
+def _even(v: int) -> str | None:
+    return None if v > 0 and v % 2 == 0 else f"must be a positive even number, got {v}"
+
+
+def _all(*checks):
+    def check(v):
+        for c in checks:
+            msg = c(v)
+            if msg:
+                return msg
+        return None
+    return check
+
+
+def _f(default: Any = dataclasses.MISSING, check=None, **kw) -> Any:
+    meta = {"check": check} if check else {}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: default, metadata=meta, **kw)
+    return field(default=default, metadata=meta, **kw)
+
+
+# --------------------------------------------------------------------------- accelerator
+
+@dataclass(frozen=True)
+class FFTConfig:
+    """2-D FFT engines: each a streaming radix-2^2 SDF pipeline of up to ``max_points``."""
+    max_points: int = _f(64, _all(_pow2, _between(4, 1024)))
+    radix: Literal[2, 4] = 4
+    count: int = _f(2, _between(1, 64))
+
+
+@dataclass(frozen=True)
+class MacArrayConfig:
+    """rows x cols complex MAC cells (3 real multipliers each), ``acc_bits`` accumulators."""
+    rows: int = _f(8, _between(1, 256))
+    cols: int = _f(8, _between(1, 256))
+    acc_bits: int = _f(40, _between(16, 48))
+
+
+@dataclass(frozen=True)
+class CropBufferConfig:
+    """Spectral-pooling crop buffer: ``words`` complex words of storage."""
+    words: int = _f(4096, _between(16, 1 << 24))
+
+
+@dataclass(frozen=True)
+class ActivationConfig:
+    """Linearized activation unit: ``lanes`` split-complex PWL evaluators of ``segments``."""
+    lanes: int = _f(4, _between(1, 256))
+    segments: int = _f(8, _between(1, 64))
+
+
+@dataclass(frozen=True)
+class SramConfig:
+    """One named on-chip buffer."""
+    name: str
+    kbytes: float = _f(64, _between(0.25, 1 << 16))
+    banks: int = _f(4, _between(1, 256))
+    word_bits: int = _f(32, _between(8, 1024))
+
+
+@dataclass(frozen=True)
+class DramConfig:
+    bytes_per_cycle: float = _f(16, _between(0.125, 4096))
+    latency_cycles: int = _f(100, _between(0, 100000))
+
+
+@dataclass(frozen=True)
+class FormatsConfig:
+    """Mantissa widths (signed, bits) and the rounding of every right shift."""
+    data_bits: int = _f(16, _between(4, 32))
+    twiddle_bits: int = _f(18, _between(4, 32))
+    weight_bits: int = _f(16, _between(4, 32))
+    grad_bits: int = _f(16, _between(4, 32))
+    rounding: Literal["half_up", "truncate"] = "half_up"
+
+
+@dataclass(frozen=True)
+class EnergyConfig:
+    """Energy table: a built-in name, or a file (our YAML table or an Accelergy ERT)."""
+    table: str = "default-45nm"
+    file: str | None = None
+
+
+DEFAULT_SRAMS = [
+    {"name": "act", "kbytes": 128, "banks": 8, "word_bits": 32},
+    {"name": "weight", "kbytes": 64, "banks": 4, "word_bits": 32},
+    {"name": "grad", "kbytes": 64, "banks": 4, "word_bits": 32},
+]
+
+
+@dataclass(frozen=True)
+class AcceleratorConfig:
+    name: str = "default"
+    clock_mhz: float = _f(200.0, _between(1, 10000))
+    fft: FFTConfig = field(default_factory=FFTConfig)
+    mac_array: MacArrayConfig = field(default_factory=MacArrayConfig)
+    crop_buffer: CropBufferConfig = field(default_factory=CropBufferConfig)
+    activation: ActivationConfig = field(default_factory=ActivationConfig)
+    sram: tuple[SramConfig, ...] = field(default_factory=lambda: tuple(SramConfig(**s) for s in DEFAULT_SRAMS))
+    dram: DramConfig = field(default_factory=DramConfig)
+    formats: FormatsConfig = field(default_factory=FormatsConfig)
+    energy: EnergyConfig = field(default_factory=EnergyConfig)
+
+    def buffer(self, name: str) -> SramConfig:
+        for s in self.sram:
+            if s.name == name:
+                return s
+        raise ConfigError(f"sram: no buffer named {name!r} (have {[s.name for s in self.sram]})")
+
+
+# --------------------------------------------------------------------------- network
+
+@dataclass(frozen=True)
+class InputConfig:
+    channels: int = _f(1, _between(1, 4096))
+    size: int = _f(16, _all(_pow2, _between(4, 1024)))
+
+
+@dataclass(frozen=True)
+class ConvLayer:
+    """Convolution as per-bin complex GEMM.  ``param: sinc`` stores k x k frequency
+    coefficients interpolated to n x n; ``full`` learns n x n spectral weights.
+    ``padding: zero`` pads the input to the next power of two >= n + k - 1 (linear
+    convolution); ``circular`` keeps n (circular convolution)."""
+    out_channels: int = _f(8, _between(1, 4096))
+    kernel: int = _f(3, _between(1, 1024))
+    param: Literal["sinc", "full"] = "sinc"
+    padding: Literal["circular", "zero"] = "circular"
+    bias: bool = True
+    name: str = ""
+    type: Literal["conv"] = "conv"
+
+
+@dataclass(frozen=True)
+class ActLayer:
+    """Activation.  ``pwl``: odd split-complex piecewise-linear function of ``segments``
+    segments (knots on ``knee * tanh(x / knee)`` over [-2 knee, 2 knee], outer slope
+    ``leak``); ``linear``: identity; ``spatial``: exact IFFT -> ReLU -> FFT."""
+    kind: Literal["pwl", "linear", "spatial"] = "pwl"
+    segments: int = _f(4, _between(1, 64))
+    knee: float = _f(4.0, _positive)
+    leak: float = _f(0.25, _between(0.0, 1.0))
+    name: str = ""
+    type: Literal["act"] = "act"
+
+
+@dataclass(frozen=True)
+class PoolLayer:
+    """Spectral pooling to ``size`` x ``size`` (even, at most the input size)."""
+    size: int = _f(8, _even)
+    name: str = ""
+    type: Literal["pool"] = "pool"
+
+
+@dataclass(frozen=True)
+class DenseLayer:
+    """Classifier over the real and imaginary parts of the last half spectrum."""
+    classes: int = _f(10, _between(2, 100000))
+    name: str = ""
+    type: Literal["dense"] = "dense"
+
+
+Layer = Union[ConvLayer, ActLayer, PoolLayer, DenseLayer]
+LAYER_TYPES: dict[str, type] = {"conv": ConvLayer, "act": ActLayer, "pool": PoolLayer, "dense": DenseLayer}
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    epochs: int = _f(10, _between(1, 100000))
+    batch: int = _f(32, _between(1, 65536))
+    lr: float = _f(0.05, _positive)
+    momentum: float = _f(0.9, _between(0.0, 0.999))
+    weight_scale: float = _f(1.0, _positive)
+    seed: int = _f(0, _nonneg)
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    name: str = "network"
+    dataset: Literal["digits", "mnist", "cifar10", "random"] = "digits"
+    input: InputConfig = field(default_factory=InputConfig)
+    layers: tuple[Layer, ...] = ()
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+
+# --------------------------------------------------------------------------- loading
+
+def _type_name(tp: Any) -> str:
+    if tp is bool:
+        return "a boolean"
+    if tp is int:
+        return "an integer"
+    if tp is float:
+        return "a number"
+    if tp is str:
+        return "a string"
+    return str(tp)
+
+
+def _convert(value: Any, tp: Any, path: str) -> Any:
+    """Check ``value`` against annotation ``tp`` and convert it (mappings -> dataclasses)."""
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed or isinstance(value, bool):
+            raise ConfigError(f"{path}: must be one of {', '.join(map(str, allowed))}, got {value!r}")
+        return value
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None and len(args) < len(typing.get_args(tp)):
+            return None
+        if len(args) == 1:
+            return _convert(value, args[0], path)
+        return value  # layer unions are handled by _layer
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: must be a list, got {type(value).__name__}")
+        (item_tp, _) = typing.get_args(tp)
+        return tuple(_convert(v, item_tp, f"{path}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, path)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path}: must be an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{path}: must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{path}: must be finite, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: must be a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported annotation {tp!r} at {path}")
+
+
+def _build(cls: type, data: Any, path: str) -> Any:
+    where = f"{path}: " if path else ""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}must be a mapping, got {type(data).__name__}".strip())
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"{path + '.' if path else ''}{key}: unknown key (known: {known})")
+    kwargs = {}
+    for name, f in fields.items():
+        sub = f"{path}.{name}" if path else name
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{sub}: required key is missing")
+            continue
+        if hints[name] is tuple[Layer, ...] or name == "layers" and cls is NetworkConfig:
+            value = _layers(data[name], sub)
+        else:
+            value = _convert(data[name], hints[name], sub)
+        check = f.metadata.get("check")
+        if check is not None and value is not None:
+            msg = check(value)
+            if msg:
+                raise ConfigError(f"{sub}: {msg}")
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _layers(value: Any, path: str) -> tuple[Layer, ...]:
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{path}: must be a non-empty list of layers")
+    out = []
+    for i, item in enumerate(value):
+        sub = f"{path}[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{sub}: must be a mapping with a 'type', got {item!r}")
+        kind = item.get("type")
+        if kind not in LAYER_TYPES:
+            raise ConfigError(f"{sub}.type: must be one of {', '.join(LAYER_TYPES)}, got {kind!r}")
+        out.append(_build(LAYER_TYPES[kind], item, sub))
+    return tuple(out)
+
+
+def _read_yaml(source: str | Path | dict, what: str) -> dict:
+    if isinstance(source, dict):
+        return source
+    path = Path(source)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{what}: cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{what}: malformed YAML in {str(path)!r}{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what}: top level of {str(path)!r} must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def _embedded(kind: str) -> dict[str, Path]:
+    folder = resources.files("accel") / "configs" / kind
+    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml")}
+
+
+def builtin_networks() -> list[str]:
+    """Names of the embedded networks."""
+    return sorted(_embedded("network"))
+
+
+def builtin_accelerators() -> list[str]:
+    """Names of the embedded accelerators."""
+    return sorted(_embedded("accelerator"))
+
+
+def _resolve(source: str | Path | dict | None, kind: str, default: str) -> str | Path | dict:
+    if source is None:
+        source = default
+    if isinstance(source, dict) or Path(str(source)).suffix in (".yaml", ".yml") or Path(str(source)).exists():
+        return source
+    known = _embedded(kind)
+    if str(source) in known:
+        return known[str(source)]
+    raise ConfigError(f"{kind}: unknown {kind} {str(source)!r} (built-in: {', '.join(sorted(known))}; "
+                      f"or give a path to a YAML file)")
+
+
+def load_accelerator(source: str | Path | dict | None = None) -> AcceleratorConfig:
+    """Load an accelerator by built-in name, YAML path or dict (None: the embedded default)."""
+    data = _read_yaml(_resolve(source, "accelerator", "default"), "accelerator")
+    cfg = _build(AcceleratorConfig, data, "")
+    names = [s.name for s in cfg.sram]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            raise ConfigError(f"sram[{i}].name: duplicate buffer name {name!r}")
+    if not cfg.sram:
+        raise ConfigError("sram: at least one buffer is needed")
+    if cfg.activation.segments < 1:
+        raise ConfigError("activation.segments: must be >= 1")
+    if cfg.energy.file is not None and cfg.energy.table != "default-45nm":
+        raise ConfigError("energy: give either table or file, not both")
+    return cfg
+
+
+def load_network(source: str | Path | dict | None = None) -> NetworkConfig:
+    """Load a network by built-in name, YAML path or dict (None: lenet-digits), and check
+    that its layers fit together (see :func:`accel.network.layer_shapes`)."""
+    from accel.network import layer_shapes
+
+    data = _read_yaml(_resolve(source, "network", "lenet-digits"), "network")
+    cfg = _build(NetworkConfig, data, "")
+    if not cfg.layers:
+        raise ConfigError("layers: must be a non-empty list of layers")
+    cfg = _named(cfg)
+    layer_shapes(cfg)  # raises ConfigError on inconsistent shapes
+    return cfg
+
+
+def _named(cfg: NetworkConfig) -> NetworkConfig:
+    counts: dict[str, int] = {}
+    layers = []
+    seen = set()
+    for i, layer in enumerate(cfg.layers):
+        counts[layer.type] = counts.get(layer.type, 0) + 1
+        name = layer.name or f"{layer.type}{counts[layer.type]}"
+        if name in seen:
+            raise ConfigError(f"layers[{i}].name: duplicate layer name {name!r}")
+        seen.add(name)
+        layers.append(dataclasses.replace(layer, name=name))
+    return dataclasses.replace(cfg, layers=tuple(layers))
+
+
+def as_dict(cfg: Any) -> Any:
+    """A config dataclass as plain data (for JSON reports)."""
+    return dataclasses.asdict(cfg)

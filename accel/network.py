@@ -1,0 +1,98 @@
+"""Layer shapes of a network and the piecewise-linear activation tables.
+
+Shapes are (channels, size): every frequency-domain tensor between layers is a
+``channels x size x size`` spectrum (stored as a half spectrum in hardware).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accel.config import ActLayer, ConfigError, ConvLayer, DenseLayer, Layer, NetworkConfig, PoolLayer
+
+
+def next_pow2(n: int) -> int:
+    """Smallest power of two >= n."""
+    return 1 << max(0, int(n - 1).bit_length())
+
+
+def conv_output_size(n: int, layer: ConvLayer) -> int:
+    """Spectrum size after a conv layer: n (circular) or next_pow2(n + k - 1) (zero padding)."""
+    return n if layer.padding == "circular" else next_pow2(n + layer.kernel - 1)
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    """One layer with the shapes it reads and writes: (channels, size)."""
+    index: int
+    layer: Layer
+    in_channels: int
+    in_size: int
+    out_channels: int
+    out_size: int
+
+
+def layer_shapes(net: NetworkConfig) -> list[LayerShape]:
+    """Propagate (channels, size) through the layers, raising ConfigError where they don't fit."""
+    c, n = net.input.channels, net.input.size
+    shapes = []
+    last = len(net.layers) - 1
+    for i, layer in enumerate(net.layers):
+        path = f"layers[{i}]"
+        if isinstance(layer, ConvLayer):
+            if layer.kernel > n:
+                raise ConfigError(f"{path}.kernel: kernel {layer.kernel} is larger than its input ({n}x{n})")
+            co, m = layer.out_channels, conv_output_size(n, layer)
+        elif isinstance(layer, ActLayer):
+            if layer.kind == "spatial" and n & (n - 1):
+                raise ConfigError(f"{path}.kind: spatial activation needs a power-of-two size for its "
+                                  f"IFFT/FFT, input is {n}x{n}")
+            if layer.kind == "pwl" and layer.segments < 2:
+                raise ConfigError(f"{path}.segments: a pwl activation needs at least 2 segments, got {layer.segments}")
+            co, m = c, n
+        elif isinstance(layer, PoolLayer):
+            if layer.size > n:
+                raise ConfigError(f"{path}.size: pool size {layer.size} is larger than its input ({n}x{n})")
+            co, m = c, layer.size
+        elif isinstance(layer, DenseLayer):
+            if i != last:
+                raise ConfigError(f"{path}.type: dense must be the last layer")
+            co, m = layer.classes, 1
+        else:  # pragma: no cover - config.py builds only the four kinds
+            raise ConfigError(f"{path}.type: unknown layer {layer!r}")
+        shapes.append(LayerShape(i, layer, c, n, co, m))
+        c, n = co, m
+    if not isinstance(net.layers[-1], DenseLayer):
+        raise ConfigError(f"layers[{last}].type: the last layer must be dense (the classifier)")
+    return shapes
+
+
+def pwl_table(layer: ActLayer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Breakpoints (S-1), slopes (S) and intercepts (S) of the odd PWL activation.
+
+    Knots at ``2 * knee * linspace(-1, 1, S - 1)`` on ``g(x) = knee * tanh(x / knee)``;
+    inner segments interpolate g, the two outer segments continue with slope ``leak``.
+    Segment s covers [b[s-1], b[s]) (b[-1] = -inf, b[S-1] = +inf).  The function is odd,
+    so split-complex application keeps Hermitian symmetry.
+    """
+    s = layer.segments
+    if s < 2:
+        raise ConfigError(f"{layer.name or 'act'}.segments: pwl needs at least 2 segments, got {s}")
+    if s == 2:
+        return np.zeros(1), np.ones(2), np.zeros(2)
+    b = 2.0 * layer.knee * np.linspace(-1.0, 1.0, s - 1)
+    g = layer.knee * np.tanh(b / layer.knee)
+    inner = np.diff(g) / np.diff(b)
+    slopes = np.concatenate([[layer.leak], inner, [layer.leak]])
+    x0 = np.concatenate([[b[0]], b[:-1], [b[-1]]])
+    y0 = np.concatenate([[g[0]], g[:-1], [g[-1]]])
+    intercepts = y0 - slopes * x0
+    return b, slopes, intercepts
+
+
+def pwl_apply(x: np.ndarray, breakpoints: np.ndarray, slopes: np.ndarray,
+              intercepts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Evaluate the PWL on a real array: (values, slopes used), for forward and backward."""
+    seg = np.searchsorted(breakpoints, x, side="right")
+    return slopes[seg] * x + intercepts[seg], slopes[seg]
