@@ -1,0 +1,160 @@
+"""Valid/ready stream helpers shared by the fdaccel HDL units.
+
+Streams are :class:`amaranth.lib.stream.Signature` interfaces (``payload``, ``valid``,
+``ready``); a transfer happens on a rising clock edge where ``valid & ready`` both hold.
+This module adds what the units have in common on top of that:
+
+* :func:`complex_layout` -- the payload layout of a complex fixed-point sample;
+* :class:`SkidBuffer` -- a two-entry stream register whose ``i.ready`` is a register, so
+  that a long pipeline can use "the buffer has space" as its clock enable without a
+  combinational path from the consumer's ``ready`` to every pipeline register;
+* testbench helpers for Amaranth's async simulator (``sim.add_testbench``):
+  :func:`stream_put`/:func:`stream_get` move one payload, :func:`stream_send` and
+  :func:`stream_recv` move many with random valid gaps / ready backpressure and report the
+  cycle of every transfer, which is how the tests measure latency and initiation interval.
+
+Cycle numbers reported by the helpers count clock edges awaited since the helper started;
+helpers started by testbenches that begin together therefore share a time base.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any, Sequence
+
+from amaranth import Module, Signal
+from amaranth.hdl import ShapeLike, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.sim import SimulatorContext
+
+__all__ = ["complex_layout", "SkidBuffer", "stream_put", "stream_get", "stream_send",
+           "stream_recv"]
+
+
+def complex_layout(bits: int) -> data.StructLayout:
+    """Layout of one complex sample: two's-complement ``re`` and ``im`` of ``bits`` bits."""
+    return data.StructLayout({"re": signed(bits), "im": signed(bits)})
+
+
+class SkidBuffer(wiring.Component):
+    """Two-entry stream buffer with a registered ``i.ready``.
+
+    ``i.ready`` is true while at most one entry is held, so a producer that asserts
+    ``valid`` in a cycle where ``i.ready`` was high always finds room; the consumer's
+    ``o.ready`` only reaches the two entry registers.  Full throughput: with ``o.ready``
+    held high a new payload passes every cycle, one cycle after it entered.
+
+    Parameters
+    ----------
+    shape : ShapeLike
+        Payload shape.
+
+    Members
+    -------
+    i : ``In(stream.Signature(shape))``
+        Input stream.
+    o : ``Out(stream.Signature(shape))``
+        Output stream, in input order.
+    """
+
+    def __init__(self, shape: ShapeLike) -> None:
+        self._shape = shape
+        super().__init__({"i": In(stream.Signature(shape)), "o": Out(stream.Signature(shape))})
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        head = Signal(self._shape)
+        tail = Signal(self._shape)
+        count = Signal(range(3))
+        push = self.i.valid & self.i.ready
+        pop = self.o.valid & self.o.ready
+        m.d.comb += [
+            self.i.ready.eq(count < 2),
+            self.o.valid.eq(count != 0),
+            self.o.payload.eq(head),
+        ]
+        with m.If(push & pop):
+            with m.If(count == 1):
+                m.d.sync += head.eq(self.i.payload)
+            with m.Else():
+                m.d.sync += [head.eq(tail), tail.eq(self.i.payload)]
+        with m.Elif(push):
+            with m.If(count == 0):
+                m.d.sync += head.eq(self.i.payload)
+            with m.Else():
+                m.d.sync += tail.eq(self.i.payload)
+            m.d.sync += count.eq(count + 1)
+        with m.Elif(pop):
+            m.d.sync += [head.eq(tail), count.eq(count - 1)]
+        return m
+
+
+async def stream_put(ctx: SimulatorContext, s: stream.Interface, payload: Any) -> None:
+    """Offer ``payload`` on ``s`` until it is accepted (one transfer), then drop ``valid``."""
+    ctx.set(s.valid, 1)
+    ctx.set(s.payload, payload)
+    await ctx.tick().until(s.ready)
+    ctx.set(s.valid, 0)
+
+
+async def stream_get(ctx: SimulatorContext, s: stream.Interface) -> Any:
+    """Assert ``ready`` on ``s`` until one payload transfers; return it."""
+    ctx.set(s.ready, 1)
+    payload, = await ctx.tick().sample(s.payload).until(s.valid)
+    ctx.set(s.ready, 0)
+    return payload
+
+
+async def stream_send(ctx: SimulatorContext, s: stream.Interface, payloads: Sequence[Any], *,
+                      gap_prob: float = 0.0, rng: random.Random | None = None) -> list[int]:
+    """Send every payload in order, inserting random idle cycles; return transfer cycles.
+
+    Before each payload, with probability ``gap_prob`` per cycle, ``valid`` stays low for a
+    cycle (a geometric number of gap cycles).  Returns, for every payload, the index of
+    the clock edge (0-based, counted from this call) at which it transferred.
+    """
+    rng = rng or random.Random(0)
+    cycle = 0
+    cycles: list[int] = []
+    for payload in payloads:
+        while gap_prob and rng.random() < gap_prob:
+            ctx.set(s.valid, 0)
+            await ctx.tick()
+            cycle += 1
+        ctx.set(s.valid, 1)
+        ctx.set(s.payload, payload)
+        while True:
+            *_, ready = await ctx.tick().sample(s.ready)
+            cycle += 1
+            if ready:
+                break
+        cycles.append(cycle - 1)
+    ctx.set(s.valid, 0)
+    return cycles
+
+
+async def stream_recv(ctx: SimulatorContext, s: stream.Interface, count: int, *,
+                      stall_prob: float = 0.0, rng: random.Random | None = None,
+                      timeout: int = 1_000_000) -> tuple[list[Any], list[int]]:
+    """Receive ``count`` payloads, holding ``ready`` low with probability ``stall_prob``.
+
+    Returns ``(payloads, cycles)``: the payloads in arrival order and the 0-based index of
+    the clock edge (counted from this call) at which each transferred.  Raises
+    ``TimeoutError`` after ``timeout`` cycles without completing.
+    """
+    rng = rng or random.Random(1)
+    payloads: list[Any] = []
+    cycles: list[int] = []
+    cycle = 0
+    while len(payloads) < count:
+        if cycle >= timeout:
+            raise TimeoutError(f"received {len(payloads)} of {count} payloads in {timeout} cycles")
+        ready = not (stall_prob and rng.random() < stall_prob)
+        ctx.set(s.ready, int(ready))
+        *_, valid, payload = await ctx.tick().sample(s.valid, s.payload)
+        if ready and valid:
+            payloads.append(payload)
+            cycles.append(cycle)
+        cycle += 1
+    ctx.set(s.ready, 0)
+    return payloads, cycles
