@@ -30,8 +30,9 @@ import numpy as np
 from .core import CTensor, Saturations, int_range, quantize, round_shift, saturate
 
 #: Pipeline registers from an input beat's handshake to its output beat: input register,
-#: segment-index register, multiplier-operand registers, product register, output register.
-ACT_LATENCY = 5
+#: breakpoint-compare register, multiplier-operand registers, product register,
+#: round/saturate register, output skid buffer.
+ACT_LATENCY = 6
 
 
 @dataclass(frozen=True)

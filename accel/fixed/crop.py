@@ -31,8 +31,9 @@ import numpy as np
 
 from .core import CTensor, Saturations, round_shift, saturate
 
-#: Pipeline registers from an input beat's handshake to its output beat: fold register,
-#: multiplier-operand register, product register, round/saturate output register.
+#: Pipeline registers from an input beat's handshake to its output beat: fold register
+#: (also the scale multiplier's operand register), product register, round/saturate
+#: register, output skid buffer.
 CROP_LATENCY = 4
 
 

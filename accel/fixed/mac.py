@@ -51,8 +51,8 @@ from .core import CTensor, Saturations, int_range, round_shift, saturate
 #: post-add registers.
 CMAC_FILL = 4
 #: Cycles from the last accumulate to the result beat: the accumulate register itself,
-#: then the round/saturate output register.
-CMAC_DRAIN = 2
+#: the round/saturate register, the output skid buffer.
+CMAC_DRAIN = 3
 #: Cycles from the handshake of a tile's last operand beat to its result beat being valid.
 CMAC_LATENCY = CMAC_FILL + CMAC_DRAIN
 
