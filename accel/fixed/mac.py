@@ -82,9 +82,10 @@ def output_shift(k: int, a_bits: int, b_bits: int, out_bits: int,
                  headroom_bits: int | None = None) -> int:
     """Accumulator -> output right shift that makes a K-term sum fit ``out_bits``.
 
-    One complex product component is below ``2**(a_bits + b_bits - 1)`` in magnitude
-    (``|ac - bd| <= 2 * 2**(a_bits-1) * 2**(b_bits-1)``); a sum of K of them needs
-    ``headroom_bits = ceil(log2 K)`` more bits (the default: no output can saturate).
+    One complex product component is at most ``2**(a_bits + b_bits - 1)`` in magnitude
+    (``|ac + bd|`` with a = b = c = d = the most negative mantissa), so it needs
+    ``a_bits + b_bits + 1`` signed bits; a sum of K of them needs ``headroom_bits =
+    ceil(log2 K)`` more (the default: no output can saturate, rounding included).
     Callers that know the data (e.g. sums that grow like sqrt(K)) may pass less headroom
     to keep more precision; saturation is then counted, not prevented.  The result is
     clamped at 0: the array never shifts left.
@@ -93,7 +94,7 @@ def output_shift(k: int, a_bits: int, b_bits: int, out_bits: int,
         raise ValueError(f"k: expected >= 1, got {k}")
     if headroom_bits is None:
         headroom_bits = ceil(log2(k)) if k > 1 else 0
-    return max(0, a_bits + b_bits + headroom_bits - out_bits)
+    return max(0, a_bits + b_bits + 1 + headroom_bits - out_bits)
 
 
 def check_widths(a_bits: int, b_bits: int, acc_bits: int, out_bits: int) -> None:
@@ -124,7 +125,7 @@ def cmac_gemm(a: CTensor, b: CTensor, conj_b: bool, acc_bits: int, out_bits: int
     br, bi = b.re, (-b.im if conj_b else b.im)
     k = a.shape[-1]
     lo, hi = int_range(acc_bits)
-    # |product component| < 2**(a_bits + b_bits - 1): if K of them cannot leave the
+    # |product component| <= 2**(a_bits + b_bits - 1): if K of them cannot leave the
     # accumulator range, no partial sum saturates and the exact matmul is the answer.
     bound = k * (1 << (a.bits + b.bits - 1))
     if bound <= hi:
