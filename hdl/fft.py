@@ -1,0 +1,305 @@
+"""Streaming radix-2^2 SDF FFT in Amaranth, bit-exact with :mod:`accel.fixed.fft`.
+
+The stage sequence comes from :func:`accel.fixed.fft.fft_plan` and the arithmetic is the
+model's, operation for operation; :func:`accel.fixed.fft.fft_latency` is this pipeline's
+latency (measured by ``tests/test_hdl_fft.py``).
+
+Flow control.  The whole pipeline advances on one enable, ``ce``, which is "the output
+skid buffer has room" -- a register, so the consumer's ``ready`` never fans out to the
+pipeline.  Every pipeline register carries a valid bit; when the input has no sample, a
+*bubble* enters.  Each butterfly's delay line is a FIFO (not a fixed-length shift
+register): a real sample in the first half of a block is pushed; in the second half it
+pops its partner, emits the sum and pushes the difference; the differences are popped
+and emitted by whatever comes next, real sample or bubble.  So input gaps never
+misalign a block, and a finished transform drains through bubbles without waiting for
+the next one.  Stages with short delays keep the FIFO in registers (1-cycle stage),
+longer ones in a memory with a synchronous read and a registered write (2-cycle stage),
+so no path goes memory -> adder -> memory in one cycle.
+
+The twiddle multiplier registers its operands (the ROM read and the pre-adders), its
+three products, the two sums, and the rounded, saturated result (4 cycles).
+"""
+from __future__ import annotations
+
+from amaranth import Elaboratable, Module, Mux, Signal, Value
+from amaranth.hdl import signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from accel.fixed.fft import (
+    GUARD_BITS, MEMORY_DELAY_MIN, fft_plan, twiddle_exponents,
+    twiddle_table,
+)
+
+from .stream import SkidBuffer, complex_layout
+
+__all__ = ["FFT"]
+
+
+def _saturated(v: Value, bits: int) -> Value:
+    """``v`` clamped to the signed range of ``bits`` bits (the model's ``saturate``)."""
+    lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return Mux(v > hi, hi, Mux(v < lo, lo, v))
+
+
+def _half_up(v: Value, shift: int) -> Value:
+    """``round_shift(v, shift)``: add half an LSB, arithmetic shift right."""
+    return (v + (1 << (shift - 1))) >> shift
+
+
+class _Token:
+    """A pipeline slot: valid bit and a complex value of ``bits`` bits."""
+
+    def __init__(self, bits: int, name: str) -> None:
+        self.valid = Signal(name=f"{name}_valid")
+        self.re = Signal(signed(bits), name=f"{name}_re")
+        self.im = Signal(signed(bits), name=f"{name}_im")
+
+
+class _Butterfly(Elaboratable):
+    """One SDF butterfly stage (``bf1`` or ``bf2``) on ``bits``-bit samples.
+
+    ``ce`` advances the stage; ``inp`` is the token entering, ``out`` the registered token
+    leaving (``butterfly_latency(delay)`` cycles later).
+    """
+
+    def __init__(self, kind: str, delay: int, bits: int, name: str) -> None:
+        self.kind, self.delay, self.bits = kind, delay, bits
+        self.ce = Signal()
+        self.inp = _Token(bits, f"{name}_in")
+        self.out = _Token(bits, f"{name}_out")
+
+    def _operand(self, k1: Value) -> tuple[Value, Value]:
+        """The incoming sample as butterfly operand ``b``: times ``-j`` where bf2 needs it."""
+        x = self.inp
+        if self.kind == "bf1":
+            return x.re, x.im
+        return Mux(k1, x.im, x.re), Mux(k1, -x.re, x.im)
+
+    def _sum_diff(self, a_re, a_im, b_re, b_im):
+        w = self.bits
+        return (_saturated(_half_up(a_re + b_re, 1), w), _saturated(_half_up(a_im + b_im, 1), w),
+                _saturated(_half_up(a_re - b_re, 1), w), _saturated(_half_up(a_im - b_im, 1), w))
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        D, w = self.delay, self.bits
+        period = 2 * D if self.kind == "bf1" else 4 * D
+        cnt = Signal(range(period))        # real samples seen, modulo the block period
+        pend = Signal(range(D + 1))        # differences waiting in the FIFO
+        second = cnt[(D.bit_length() - 1)]  # second half of a 2*D pair block
+        k1 = cnt[D.bit_length()] if self.kind == "bf2" else Value.cast(0)
+        ce, x = self.ce, self.inp
+        b_re, b_im = self._operand(k1)
+
+        bfly = x.valid & second
+        push_x = x.valid & ~second
+        pop_diff = ~second & (pend != 0)
+        with m.If(ce):
+            with m.If(x.valid):
+                m.d.sync += cnt.eq(Mux(cnt == period - 1, 0, cnt + 1))
+            m.d.sync += pend.eq(pend + bfly - pop_diff)
+
+        if D < MEMORY_DELAY_MIN:
+            self._register_fifo(m, ce, bfly, push_x, pop_diff, b_re, b_im)
+        else:
+            self._memory_fifo(m, ce, bfly, push_x, pop_diff, b_re, b_im)
+        return m
+
+    def _register_fifo(self, m, ce, bfly, push_x, pop_diff, b_re, b_im) -> None:
+        """Delay line in registers; everything happens in one cycle."""
+        D, w, x, out = self.delay, self.bits, self.inp, self.out
+        regs = [(Signal(signed(w), name=f"q{i}_re"), Signal(signed(w), name=f"q{i}_im"))
+                for i in range(D)]
+        fill = Signal(range(D + 1))
+        pop = bfly | pop_diff
+        s_re, s_im, d_re, d_im = self._sum_diff(regs[0][0], regs[0][1], b_re, b_im)
+        push = bfly | push_x
+        w_re = Mux(bfly, d_re, x.re)
+        w_im = Mux(bfly, d_im, x.im)
+        slot = fill - pop
+        with m.If(ce):
+            m.d.sync += fill.eq(fill + push - pop)
+            for i, (r, q) in enumerate(regs):
+                nxt = regs[i + 1] if i + 1 < D else (r, q)
+                with m.If(push & (slot == i)):
+                    m.d.sync += [r.eq(w_re), q.eq(w_im)]
+                with m.Elif(pop):
+                    m.d.sync += [r.eq(nxt[0]), q.eq(nxt[1])]
+            m.d.sync += [
+                out.valid.eq(bfly | pop_diff),
+                out.re.eq(Mux(bfly, s_re, regs[0][0])),
+                out.im.eq(Mux(bfly, s_im, regs[0][1])),
+            ]
+
+    def _memory_fifo(self, m, ce, bfly, push_x, pop_diff, b_re, b_im) -> None:
+        """Delay line in a memory: read issued in cycle A, used in B, written in C."""
+        D, w, x, out = self.delay, self.bits, self.inp, self.out
+        layout = complex_layout(w)
+        m.submodules.mem = mem = Memory(shape=layout, depth=D, init=[])
+        wp = mem.write_port()
+        rp = mem.read_port(domain="sync", transparent_for=(wp,))
+        rd = Signal(range(D))
+        wr = Signal(range(D))
+        pop = bfly | pop_diff
+        # stage B registers
+        b_bfly = Signal()
+        b_diff = Signal()
+        b_push = Signal()
+        bx_re = Signal(signed(w + 1))
+        bx_im = Signal(signed(w + 1))
+        # stage C registers (the write)
+        c_we = Signal()
+        c_data = Signal(layout)
+        front = rp.data
+        s_re, s_im, d_re, d_im = self._sum_diff(front.re, front.im, bx_re, bx_im)
+        m.d.comb += [
+            rp.en.eq(ce),
+            rp.addr.eq(rd),
+            wp.addr.eq(wr),
+            wp.data.eq(c_data),
+            wp.en.eq(ce & c_we),
+        ]
+        with m.If(ce):
+            with m.If(pop):
+                m.d.sync += rd.eq(rd + 1)
+            with m.If(c_we):
+                m.d.sync += wr.eq(wr + 1)
+            m.d.sync += [
+                b_bfly.eq(bfly), b_diff.eq(pop_diff), b_push.eq(push_x),
+                # first-half samples are stored as they are; -j only rotates operand b
+                bx_re.eq(Mux(push_x, x.re, b_re)), bx_im.eq(Mux(push_x, x.im, b_im)),
+                c_we.eq(b_bfly | b_push),
+                c_data.re.eq(Mux(b_bfly, d_re, bx_re)),
+                c_data.im.eq(Mux(b_bfly, d_im, bx_im)),
+                out.valid.eq(b_bfly | b_diff),
+                out.re.eq(Mux(b_bfly, s_re, front.re)),
+                out.im.eq(Mux(b_bfly, s_im, front.im)),
+            ]
+
+
+class _Twiddle(Elaboratable):
+    """Complex multiply by the twiddle of each position of an ``size``-sample block."""
+
+    def __init__(self, size: int, bits: int, twiddle_bits: int, name: str) -> None:
+        self.size, self.bits, self.tw = size, bits, twiddle_bits
+        self.ce = Signal()
+        self.inp = _Token(bits, f"{name}_in")
+        self.out = _Token(bits, f"{name}_out")
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        M, w, T = self.size, self.bits, self.tw
+        c, d, s = twiddle_table(M, T)
+        e = twiddle_exponents(M)
+        layout = data.StructLayout({"c": signed(T), "d": signed(T), "s": signed(T)})
+        m.submodules.rom = rom = Memory(
+            shape=layout, depth=M,
+            init=[{"c": int(c[k]), "d": int(d[k]), "s": int(s[k])} for k in e])
+        rp = rom.read_port(domain="sync")
+        pos = Signal(range(M))
+        ce, x, out = self.ce, self.inp, self.out
+        v1, v2, v3 = Signal(), Signal(), Signal()
+        a1 = Signal(signed(w))
+        bma1 = Signal(signed(w + 1))
+        apb1 = Signal(signed(w + 1))
+        p1 = Signal(signed(w + T))
+        p2 = Signal(signed(w + T + 1))
+        p3 = Signal(signed(w + T + 1))
+        re3 = Signal(signed(w + T + 2))
+        im3 = Signal(signed(w + T + 2))
+        shift = T - 2
+        half = 1 << (shift - 1)
+        tw = rp.data
+        m.d.comb += [rp.en.eq(ce), rp.addr.eq(pos)]
+        with m.If(ce):
+            with m.If(x.valid):
+                m.d.sync += pos.eq(pos + 1)
+            m.d.sync += [
+                v1.eq(x.valid), a1.eq(x.re), bma1.eq(x.im - x.re), apb1.eq(x.re + x.im),
+                v2.eq(v1), p1.eq(a1 * tw.s), p2.eq(tw.c * bma1), p3.eq(tw.d * apb1),
+                v3.eq(v2), re3.eq(p1 - p3 + half), im3.eq(p1 + p2 + half),
+                out.valid.eq(v3),
+                out.re.eq(_saturated(re3 >> shift, w)),
+                out.im.eq(_saturated(im3 >> shift, w)),
+            ]
+        return m
+
+
+class FFT(wiring.Component):
+    """Streaming radix-2^2 SDF FFT: one complex sample per cycle, bit-reversed output.
+
+    Computes :func:`accel.fixed.fft.fft_mantissas` on consecutive blocks of ``n`` input
+    samples, bit for bit, and emits each transform in the pipeline's (bit-reversed) order.
+    Input gaps (``i.valid`` low) and output backpressure (``o.ready`` low) are allowed at
+    any time.  Saturation happens as in the model; the RTL does not count it.
+
+    Parameters
+    ----------
+    n : int
+        Transform size, a power of two from 4 to 1024.
+    data_bits : int
+        Width of the input and output mantissas.
+    twiddle_bits : int
+        Width of the twiddle mantissas (scale ``2**(twiddle_bits-2)``).
+    guard_bits : int
+        Extra internal bits (the model's ``guard_bits``).
+    inverse : bool
+        Build the inverse transform (``ifft``; re/im swapped at input and output).
+
+    Members
+    -------
+    i : ``In(stream.Signature(complex_layout(data_bits)))``
+        Input samples, ``n`` per transform, in natural order.
+    o : ``Out(stream.Signature(complex_layout(data_bits)))``
+        Output bins, ``n`` per transform, in bit-reversed order.
+    """
+
+    def __init__(self, n: int, *, data_bits: int = 16, twiddle_bits: int = 18,
+                 guard_bits: int = GUARD_BITS, inverse: bool = False) -> None:
+        self.plan = fft_plan(n)
+        self.n, self.data_bits, self.twiddle_bits = n, data_bits, twiddle_bits
+        self.guard_bits, self.inverse = guard_bits, inverse
+        layout = complex_layout(data_bits)
+        super().__init__({"i": In(stream.Signature(layout)), "o": Out(stream.Signature(layout))})
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        B, g = self.data_bits, self.guard_bits
+        w = B + g
+        m.submodules.skid = skid = SkidBuffer(complex_layout(B))
+        ce = Signal()
+        m.d.comb += ce.eq(skid.i.ready)
+
+        tok = _Token(w, "input")
+        in_re, in_im = self.i.payload.re, self.i.payload.im
+        if self.inverse:
+            in_re, in_im = in_im, in_re
+        m.d.comb += self.i.ready.eq(ce)
+        with m.If(ce):
+            m.d.sync += [tok.valid.eq(self.i.valid),
+                         tok.re.eq(in_re << g), tok.im.eq(in_im << g)]
+
+        for idx, st in enumerate(self.plan):
+            name = f"s{idx}_{st.kind}"
+            if st.kind == "twiddle":
+                unit = _Twiddle(st.m, w, self.twiddle_bits, name)
+            else:
+                unit = _Butterfly(st.kind, st.delay, w, name)
+            m.submodules[name] = unit
+            m.d.comb += [unit.ce.eq(ce), unit.inp.valid.eq(tok.valid),
+                         unit.inp.re.eq(tok.re), unit.inp.im.eq(tok.im)]
+            tok = unit.out
+
+        res = Signal(complex_layout(B))
+        res_valid = Signal()
+        out_re = _saturated(_half_up(tok.re, g), B) if g else tok.re
+        out_im = _saturated(_half_up(tok.im, g), B) if g else tok.im
+        if self.inverse:
+            out_re, out_im = out_im, out_re
+        with m.If(ce):
+            m.d.sync += [res_valid.eq(tok.valid), res.re.eq(out_re), res.im.eq(out_im)]
+        m.d.comb += [skid.i.valid.eq(res_valid), skid.i.payload.eq(res)]
+        wiring.connect(m, skid.o, wiring.flipped(self.o))
+        return m
