@@ -14,7 +14,7 @@ buffer's registered ``i.ready``):
 """
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -85,11 +85,9 @@ class PwlActivation(wiring.Component):
         bp = [Signal(signed(db + 1), name=f"bp{j}") for j in range(S - 1)]
         slope = [Signal(signed(self.slope_bits), name=f"slope{j}") for j in range(S)]
         icpt = [Signal(signed(db), name=f"icpt{j}") for j in range(S)]
-        with m.If(self.wr_en):
-            with m.Switch(self.wr_addr):
-                for addr, reg in enumerate(bp + slope + icpt):
-                    with m.Case(addr):
-                        m.d.sync += reg.eq(self.wr_data)
+        for addr, reg in enumerate(bp + slope + icpt):
+            with m.If(self.wr_en & (self.wr_addr == addr)):
+                m.d.sync += reg.eq(self.wr_data)
 
         m.submodules.skid = skid = SkidBuffer(self.o.payload.shape())
         wiring.connect(m, skid.o, wiring.flipped(self.o))
@@ -104,7 +102,6 @@ class PwlActivation(wiring.Component):
                          valid[2].eq(valid[1]), valid[3].eq(valid[2]),
                          skid.i.valid.eq(valid[3])]
 
-        slope_arr, icpt_arr = Array(slope), Array(icpt)
         flags = []
         for lane in range(self.lanes):
             for part in ("re", "im"):
@@ -114,17 +111,19 @@ class PwlActivation(wiring.Component):
                 therm = Signal(S - 1, name=f"therm_{tag}")
                 x1 = Signal(signed(db), name=f"x1_{tag}")
                 g1 = Signal(signed(db), name=f"g1_{tag}")
-                seg = Signal(range(S), name=f"seg_{tag}")
                 op2 = Signal(signed(db), name=f"op2_{tag}")
                 sl2 = Signal(signed(self.slope_bits), name=f"slope2_{tag}")
                 ic2 = Signal(signed(db), name=f"icpt2_{tag}")
                 prod3 = Signal(signed(db + self.slope_bits), name=f"prod3_{tag}")
                 ic3 = Signal(signed(db), name=f"icpt3_{tag}")
-                # Segment = index of the first breakpoint above x (S - 1 if none).
-                m.d.comb += seg.eq(S - 1)
+                # Segment = index of the first breakpoint above x (S - 1 if none), as a
+                # priority mux straight onto the slope and intercept.
+                sel_slope = Signal(signed(self.slope_bits), name=f"sel_slope_{tag}")
+                sel_icpt = Signal(signed(db), name=f"sel_icpt_{tag}")
+                m.d.comb += [sel_slope.eq(slope[S - 1]), sel_icpt.eq(icpt[S - 1])]
                 for j in reversed(range(S - 1)):
                     with m.If(~therm[j]):
-                        m.d.comb += seg.eq(j)
+                        m.d.comb += [sel_slope.eq(slope[j]), sel_icpt.eq(icpt[j])]
                 total = prod3 + (ic3 << frac)
                 if self.rounding == "half_up" and frac > 0:
                     total = total + (1 << (frac - 1))
@@ -134,8 +133,8 @@ class PwlActivation(wiring.Component):
                         x0.eq(getattr(self.i.payload.x[lane], part)),
                         g0.eq(getattr(self.i.payload.g[lane], part)),
                         therm.eq(Cat(*[x0 >= b for b in bp])), x1.eq(x0), g1.eq(g0),
-                        op2.eq(Mux(bwd[1], g1, x1)), sl2.eq(slope_arr[seg]),
-                        ic2.eq(Mux(bwd[1], 0, icpt_arr[seg])),
+                        op2.eq(Mux(bwd[1], g1, x1)), sl2.eq(sel_slope),
+                        ic2.eq(Mux(bwd[1], 0, sel_icpt)),
                         prod3.eq(sl2 * op2), ic3.eq(ic2),
                         getattr(skid.i.payload.y[lane], part).eq(y),
                     ]

@@ -90,9 +90,20 @@ class SpectralCrop(wiring.Component):
             with mod.Else():
                 mod.d.sync += v.eq(v + 1)
 
-        def cregs(count: int, name: str):
-            return Array([(Signal(signed(db), name=f"{name}{k}_re"),
-                           Signal(signed(db), name=f"{name}{k}_im")) for k in range(count)])
+        def cregs(count: int, name: str) -> list[tuple[Signal, Signal]]:
+            return [(Signal(signed(db), name=f"{name}{k}_re"), Signal(signed(db), name=f"{name}{k}_im"))
+                    for k in range(count)]
+
+        def read(regs: list, index) -> tuple:
+            """Read port of a register file over every value of ``index`` (entries past the
+            end alias the last one, which the control never selects): a complete mux."""
+            full = regs + [regs[-1]] * ((1 << len(index)) - len(regs))
+            return Array(p[0] for p in full)[index], Array(p[1] for p in full)[index]
+
+        def write(regs: list, index, re, im) -> None:
+            for k, (r_re, r_im) in enumerate(regs):
+                with mod.If(index == k):
+                    mod.d.sync += [r_re.eq(re), r_im.eq(im)]
 
         rowbuf = cregs(h + 1, "rowbuf")  # input row m/2, columns 0..m/2
         nyqbuf = cregs(h, "nyq")  # column m/2 of input rows 1..m/2-1 (entry 0 unused)
@@ -102,11 +113,11 @@ class SpectralCrop(wiring.Component):
         col_keep, col_nyq = v < h, v == h
         r = Signal(range(m))
         mod.d.comb += r.eq(Mux(row_lo, u, Mux(row_nyq, h, u - (n - m))))
-        held = rowbuf[v]
+        held = read(rowbuf, v)
         z_re, z_im = Signal(wide), Signal(wide)
         mod.d.comb += [z_re.eq(x.re + Mux(row_nyq, held[0], 0)),
                        z_im.eq(x.im + Mux(row_nyq, held[1], 0))]
-        mirror = nyqbuf[(n - u)[:max(1, (h - 1).bit_length())]]
+        mirror = read(nyqbuf, (n - u)[:max(1, (h - 1).bit_length())])
         y_re, y_im = Signal(wide), Signal(wide)
         mod.d.comb += [y_re.eq(z_re + mirror[0]), y_im.eq(z_im - mirror[1])]
         stride = h + 1
@@ -127,7 +138,7 @@ class SpectralCrop(wiring.Component):
         with mod.If(take):
             with mod.If(~(row_lo | row_nyq | row_hi)):
                 with mod.If(row_hold & (v <= h)):
-                    mod.d.sync += [held[0].eq(x.re), held[1].eq(x.im)]
+                    write(rowbuf, v, x.re, x.im)
                 with mod.Else():
                     mod.d.sync += skipped.eq(skipped + 1)
             with mod.Elif(col_keep):
@@ -137,8 +148,7 @@ class SpectralCrop(wiring.Component):
                     mod.d.sync += [b_valid.eq(1), b_addr.eq(r * stride + h), b_re.eq(z_re << 1),
                                    b_im.eq(0)]
                 with mod.Elif(row_lo):
-                    nyq_slot = nyqbuf[u]
-                    mod.d.sync += [nyq_slot[0].eq(x.re), nyq_slot[1].eq(x.im)]
+                    write(nyqbuf, u, x.re, x.im)
                 with mod.Else():
                     mod.d.sync += [b_valid.eq(1), b_addr.eq(r * stride + h), b_re.eq(y_re),
                                    b_im.eq(y_im), pend_valid.eq(1),
