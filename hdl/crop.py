@@ -1,4 +1,7 @@
-"""Spectral-pooling crop unit: streams an n-point half spectrum in, writes the m-point one.
+"""Spectral pooling units: crop (forward, :class:`SpectralCrop`) and pad (backward,
+:class:`SpectralPad`).
+
+The crop streams an n-point half spectrum in and writes the m-point one.
 
 The integer contract is ``accel.fixed.crop.crop_half`` (layout and fold rules in its
 module docstring; timing ``crop_pass_cycles``/``crop_latency_cycles``, latency
@@ -172,6 +175,105 @@ class SpectralCrop(wiring.Component):
                 if self.rounding == "half_up" and shift > 0:
                     val = val + (1 << (shift - 1))
                 out, over = saturated(val >> shift, self.out_bits)
+                mod.d.sync += [getattr(skid.i.payload.x, field).eq(out),
+                               skid.i.payload.sat[bit].eq(over)]
+        return mod
+
+
+class SpectralPad(wiring.Component):
+    """Zero-pad-and-unfold of half spectra, m -> n: the backward pass of :class:`SpectralCrop`.
+
+    The integer contract is ``accel.fixed.crop.pad_half``.  The unit walks the output
+    n x (n/2 + 1) half spectrum in row-major order, one bin per cycle: kept bins consume
+    the next input bin (input row-major m x (m/2 + 1)), dropped bins are zeros, and
+    output row n - m/2 replays input row m/2 from a held copy (the Nyquist row's gradient
+    goes to both +-m/2).  Timing: ``pad_pass_cycles`` per pass, latency ``CROP_LATENCY``.
+    Same B (select, multiplier operand) -> C (scale) -> D (round/saturate) -> skid
+    pipeline as the crop.
+
+    Parameters
+    ----------
+    n, m : output and input sizes (even, 2 <= m < n).
+    data_bits, out_bits, scale_bits, rounding : as :class:`SpectralCrop`.
+
+    Members
+    -------
+    i : ``In(stream.Signature(complex_layout(data_bits)))``
+        Input gradient bins, row-major m x (m/2 + 1) half spectrum.
+    o : ``Out(stream.Signature(...))``
+        Payload fields: ``x`` (complex ``out_bits``), ``sat`` (2 flags, re and im
+        clamped).  Row-major n x (n/2 + 1) order, one pass after another.
+    """
+
+    def __init__(self, n: int, m: int, data_bits: int = 16, out_bits: int | None = None,
+                 scale_bits: int = 18, rounding: str = "half_up") -> None:
+        check_sizes(n, m)
+        if rounding not in ("half_up", "truncate"):
+            raise ValueError(f"rounding: expected half_up or truncate, got {rounding!r}")
+        self.n, self.m = n, m
+        self.data_bits = data_bits
+        self.out_bits = data_bits if out_bits is None else out_bits
+        self.scale = crop_scale(n, m, scale_bits)
+        self.rounding = rounding
+        out_layout = data.StructLayout({"x": complex_layout(self.out_bits), "sat": unsigned(2)})
+        super().__init__({"i": In(stream.Signature(complex_layout(data_bits))),
+                          "o": Out(stream.Signature(out_layout))})
+
+    def elaborate(self, platform) -> Module:
+        mod = Module()
+        n, m, h, db = self.n, self.m, self.m // 2, self.data_bits
+
+        mod.submodules.skid = skid = SkidBuffer(self.o.payload.shape())
+        wiring.connect(mod, skid.o, wiring.flipped(self.o))
+        en = Signal()
+        mod.d.comb += en.eq(skid.i.ready)
+
+        # Position of the output bin being produced.
+        u = Signal(range(n))
+        v = Signal(range(n // 2 + 1))
+        kept_col = v <= h
+        kept_row = (u <= h) | (u >= n - h)
+        replay = (u == n - h) & kept_col
+        need = kept_row & kept_col & ~replay
+        step = Signal()
+        mod.d.comb += [self.i.ready.eq(en & need), step.eq(en & (~need | self.i.valid))]
+        with mod.If(step):
+            with mod.If(v == n // 2):
+                mod.d.sync += [v.eq(0), u.eq(Mux(u == n - 1, 0, u + 1))]
+            with mod.Else():
+                mod.d.sync += v.eq(v + 1)
+
+        held = [(Signal(signed(db), name=f"held{k}_re"), Signal(signed(db), name=f"held{k}_im"))
+                for k in range(h + 1)]
+        full = held + [held[-1]] * ((1 << len(v)) - len(held))
+        held_re, held_im = Array(p[0] for p in full)[v], Array(p[1] for p in full)[v]
+        for k, (r_re, r_im) in enumerate(held):
+            with mod.If(step & need & (u == h) & (v == k)):
+                mod.d.sync += [r_re.eq(self.i.payload.re), r_im.eq(self.i.payload.im)]
+
+        # B: the selected bin; C: scale product; D: round, saturate.
+        b_valid = Signal()
+        b_re, b_im = Signal(signed(db)), Signal(signed(db))
+        with mod.If(en):
+            mod.d.sync += b_valid.eq(step)
+            with mod.If(need):
+                mod.d.sync += [b_re.eq(self.i.payload.re), b_im.eq(self.i.payload.im)]
+            with mod.Elif(replay):
+                mod.d.sync += [b_re.eq(held_re), b_im.eq(held_im)]
+            with mod.Else():
+                mod.d.sync += [b_re.eq(0), b_im.eq(0)]
+        sc = self.scale
+        c_valid = Signal()
+        prod_shape = signed(db + sc.frac + 2)
+        c_re, c_im = Signal(prod_shape), Signal(prod_shape)
+        with mod.If(en):
+            mod.d.sync += [c_valid.eq(b_valid), skid.i.valid.eq(c_valid),
+                           c_re.eq(b_re * sc.mant if sc.multiply else b_re),
+                           c_im.eq(b_im * sc.mant if sc.multiply else b_im)]
+            for field, val, bit in (("re", c_re, 0), ("im", c_im, 1)):
+                if self.rounding == "half_up" and sc.frac > 0:
+                    val = val + (1 << (sc.frac - 1))
+                out, over = saturated(val >> sc.frac, self.out_bits)
                 mod.d.sync += [getattr(skid.i.payload.x, field).eq(out),
                                skid.i.payload.sat[bit].eq(over)]
         return mod

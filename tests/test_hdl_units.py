@@ -17,12 +17,13 @@ from amaranth.sim import Simulator
 
 from accel.fixed.act import act_cycles, pwl_backward, pwl_fixed_table, pwl_forward, PwlTable
 from accel.fixed.core import CTensor, Saturations, int_range
-from accel.fixed.crop import crop_half, crop_latency_cycles, crop_pass_cycles, crop_skipped
+from accel.fixed.crop import (CROP_LATENCY, crop_half, crop_latency_cycles, crop_pass_cycles,
+                              crop_skipped, pad_half, pad_pass_cycles)
 from accel.fixed.mac import (CMAC_LATENCY, cmac_gemm, cmac_stream_cycles, cmac_tile_cycles,
                              cmac_tiles, tile_operands)
 from hdl.act import PwlActivation
 from hdl.cmac import ComplexMacArray
-from hdl.crop import SpectralCrop
+from hdl.crop import SpectralCrop, SpectralPad
 from hdl.stream import stream_recv, stream_send
 
 
@@ -344,3 +345,39 @@ def test_crop_timing_matches_model(n, m):
     assert in_cyc[per_pass] - in_cyc[0] == crop_pass_cycles(n, m)
     words = m * (m // 2 + 1)
     assert out_cyc[words - 1] - in_cyc[0] + 1 == crop_latency_cycles(n, m)
+
+
+# --------------------------------------------------------------------------- pad (crop backward)
+
+def pad_run(n: int, m: int, g: CTensor, gap: float, stall: float, seed: int):
+    dut = SpectralPad(n, m, g.bits)
+    passes = g.shape[0]
+    beats = [{"re": int(a), "im": int(b)} for a, b in zip(g.re.ravel(), g.im.ravel())]
+    outs, in_cyc, out_cyc = run_streams(dut, beats, passes * n * (n // 2 + 1), gap, stall, seed)
+    shape = (passes, n, n // 2 + 1)
+    re = np.array([p.x.re for p in outs]).reshape(shape)
+    im = np.array([p.x.im for p in outs]).reshape(shape)
+    return re, im, sum(popcount(p.sat) for p in outs), in_cyc, out_cyc
+
+
+@pytest.mark.parametrize("n,m", [(8, 4), (8, 6), (8, 2), (16, 6)])
+def test_pad_random_gaps_backpressure(n, m):
+    rng = np.random.default_rng(7 * n + m)
+    g = rand_ctensor(rng, (2, m, m // 2 + 1), 12, -3, full_scale=(m == 6))
+    sat = Saturations()
+    ref = pad_half(g, n, sat=sat)
+    re, im, flags, _, _ = pad_run(n, m, g, 0.3, 0.4, n * m)
+    np.testing.assert_array_equal(re, ref.re)
+    np.testing.assert_array_equal(im, ref.im)
+    assert flags == sat.total
+
+
+@pytest.mark.parametrize("n,m", [(8, 4), (16, 6)])
+def test_pad_timing_matches_model(n, m):
+    rng = np.random.default_rng(2)
+    g = rand_ctensor(rng, (2, m, m // 2 + 1), 16, 0)
+    _, _, _, in_cyc, out_cyc = pad_run(n, m, g, 0.0, 0.0, 2)
+    per_pass = n * (n // 2 + 1)
+    assert out_cyc[0] - in_cyc[0] == CROP_LATENCY
+    assert out_cyc == list(range(out_cyc[0], out_cyc[0] + 2 * per_pass))  # one bin per cycle
+    assert out_cyc[per_pass] - out_cyc[0] == pad_pass_cycles(n, m)

@@ -165,6 +165,15 @@ def crop_pass_cycles(n: int, m: int) -> int:
     return n * (n // 2 + 1) + m // 2 - 1
 
 
+def pad_pass_cycles(n: int, m: int) -> int:
+    """Cycles per gradient pass of the pad unit (its II between passes): it writes the
+    n x (n/2 + 1) half spectrum one bin per cycle, consuming an input bin for each kept
+    bin, generating the zeros and replaying the held Nyquist row itself.  The first
+    output is valid ``CROP_LATENCY`` cycles after the first input handshake."""
+    check_sizes(n, m)
+    return n * (n // 2 + 1)
+
+
 def crop_latency_cycles(n: int, m: int) -> int:
     """First input handshake to last output beat valid, inclusive, with no stalls: the
     last bin that produces output is input (n-1, m/2), preceded by m/2 - 2 stall cycles
