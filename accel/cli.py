@@ -35,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--fixed", action="store_true", help="train with the bit-accurate fixed-point model")
     t.add_argument("--accel", default=None, help="accelerator YAML (number formats for --fixed)")
 
+    m = sub.add_parser("simulate", help="time one training iteration on the cycle-level model")
+    m.add_argument("--accel", default=None, help="accelerator YAML (default: the embedded default)")
+    m.add_argument("--network", default=None, help="built-in name or YAML file (default lenet-digits)")
+    m.add_argument("--batch", type=int, default=None, help="batch size (default: the network's)")
+    m.add_argument("--seed", type=int, default=None)
+    m.add_argument("--json", default=None, help="write a JSON report here")
+    m.add_argument("--trace", default=None, help="write every transaction here (CSV)")
+
     v = sub.add_parser("verilog", help="emit Verilog for every unit of an accelerator")
     v.add_argument("--accel", default=None)
     v.add_argument("-o", "--output", required=True, help="output folder")
@@ -51,6 +59,12 @@ def _train(args: argparse.Namespace) -> int:
     from accel.train import run_train
 
     return run_train(args)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from sim.run import run_simulate
+
+    return run_simulate(args)
 
 
 def _verilog(args: argparse.Namespace) -> int:
@@ -76,7 +90,7 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": _train, "verilog": _verilog, "synth": _synth}
+COMMANDS = {"train": _train, "simulate": _simulate, "verilog": _verilog, "synth": _synth}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,132 @@
+"""``fdaccel simulate``: one training iteration on the cycle-level model.
+
+Loads the configs and builds the program first (every configuration problem is a
+ConfigError, raised before any simulation work), then times it, prints a per layer x
+phase table and writes the JSON report and the transaction trace if asked.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from typing import Any
+
+from accel.config import AcceleratorConfig, NetworkConfig, as_dict, load_accelerator, load_network
+from accel.program import Phase
+from accel.report import table, write_csv, write_json
+
+from .engine import LABELS, UNITS, Run, execute
+from .schedule import Schedule, build_schedule
+from .stats import Stats, collect, utilization
+
+#: Programs with more descriptors than this show a progress bar.
+PROGRESS_MIN_DESCRIPTORS = 2000
+
+
+@dataclasses.dataclass
+class Simulation:
+    """Everything one simulated iteration produced."""
+    accel: AcceleratorConfig
+    net: NetworkConfig
+    batch: int
+    schedule: Schedule
+    run: Run
+    stats: Stats
+    wall_seconds: float
+
+
+def simulate(accel: AcceleratorConfig, net: NetworkConfig, batch: int, progress: bool = False) -> Simulation:
+    """Build the program of one iteration and time it."""
+    t0 = time.perf_counter()
+    schedule = build_schedule(accel, net, batch)
+    n = len(schedule.program.descriptors)
+    bar = None
+    if progress and n >= PROGRESS_MIN_DESCRIPTORS:
+        from tqdm import tqdm
+        bar = tqdm(total=n, desc="simulate", unit="desc", file=sys.stderr, leave=False)
+    run = execute(schedule.program, accel, (lambda i: bar.update(1)) if bar is not None else None)
+    if bar is not None:
+        bar.close()
+    stats = collect(run, [s.name for s in accel.sram])
+    return Simulation(accel, net, batch, schedule, run, stats, time.perf_counter() - t0)
+
+
+def report(sim: Simulation) -> dict[str, Any]:
+    """The JSON report: totals, per layer x phase rows, and the configs used."""
+    st = sim.stats
+    return {
+        "total_cycles": st.total_cycles,
+        "clock_mhz": sim.accel.clock_mhz,
+        "time_us": st.total_cycles / sim.accel.clock_mhz,
+        "batch": sim.batch,
+        "descriptors": len(sim.schedule.program.descriptors),
+        "transactions": int(len(sim.run.tx["start"])),
+        "wall_seconds": sim.wall_seconds,
+        "units": st.units,
+        "memory": st.memory,
+        "ops": st.ops,
+        "layers": st.layers,
+        "placement": {"resident": sim.schedule.resident, "dram": sim.schedule.in_dram},
+        "accelerator": as_dict(sim.accel),
+        "network": as_dict(sim.net),
+    }
+
+
+def text_table(sim: Simulation) -> str:
+    """Per layer x phase: cycles, time, unit utilizations, SRAM words and DRAM bytes."""
+    st = sim.stats
+    clock = sim.accel.clock_mhz
+    headers = (["layer", "phase", "cycles", "us"] + [f"{u}%" for u in UNITS]
+               + ["sram_rd", "sram_wr", "dram_B"])
+
+    def row(name: str, phase: str, cycles: int, units: dict, memory: dict) -> list:
+        sram = memory["sram"].values()
+        return ([name, phase, cycles, round(cycles / clock, 2)]
+                + [round(100 * utilization(units[u], cycles), 1) for u in UNITS]
+                + [sum(s["reads"] for s in sram), sum(s["writes"] for s in sram),
+                   memory["dram"]["read_bytes"] + memory["dram"]["write_bytes"]])
+
+    rows = [row(l["name"], l["phase"], l["cycles"], l["units"], l["memory"]) for l in st.layers]
+    rows.append(row("total", "", st.total_cycles, st.units, st.memory))
+    stall = table(["unit", "busy", "idle"] + [f"stall_{c}" for c in LABELS[1:]],
+                  [[u, st.units[u]["busy"], st.units[u]["idle"]] + [st.units[u]["stall"][c] for c in LABELS[1:]]
+                   for u in UNITS])
+    return table(headers, rows) + "\n\n" + stall
+
+
+def trace_rows(run: Run) -> list[list[Any]]:
+    """One CSV row per transaction."""
+    program = run.program
+    tx = run.tx
+    out = []
+    for j in range(len(tx["start"])):
+        d = program.descriptors[int(tx["desc"][j])]
+        cause = int(tx["cause"][j])
+        out.append([UNITS[int(tx["unit"][j])], int(tx["start"][j]), int(tx["end"][j]), int(tx["done"][j]),
+                    program.layer_name(d.layer), Phase(d.phase).label, int(tx["desc"][j]), type(d).__name__,
+                    LABELS[cause] if cause else "", run.waited_for[j]])
+    return out
+
+
+TRACE_HEADERS = ["unit", "start", "end", "done", "layer", "phase", "descriptor", "kind", "waited", "waited_for"]
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    """The body of ``fdaccel simulate``."""
+    accel = load_accelerator(args.accel)
+    net = load_network(args.network)
+    batch = args.batch if args.batch is not None else net.training.batch
+    if args.seed is not None:
+        net = dataclasses.replace(net, training=dataclasses.replace(net.training, seed=args.seed))
+    sim = simulate(accel, net, batch, progress=True)
+    st = sim.stats
+    print(f"{net.name} on {accel.name}: batch {batch}, {st.total_cycles} cycles = "
+          f"{st.total_cycles / accel.clock_mhz:.1f} us at {accel.clock_mhz:g} MHz "
+          f"({len(sim.run.tx['start'])} transactions, {sim.wall_seconds:.2f} s)")
+    print(text_table(sim))
+    if args.json:
+        write_json(args.json, report(sim))
+    if args.trace:
+        write_csv(args.trace, TRACE_HEADERS, trace_rows(sim.run))
+    return 0
