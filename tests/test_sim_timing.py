@@ -1,0 +1,142 @@
+"""Cycle counts: single transactions against their pipeline formulas, and the properties
+the scheduler guarantees (monotone in resources, small buffers cost DRAM traffic)."""
+from __future__ import annotations
+
+from math import ceil
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accel.config import load_accelerator, load_network
+from accel.fixed.act import act_cycles
+from accel.fixed.crop import crop_latency_cycles, crop_pass_cycles
+from accel.fixed.fft import fft_latency, fft_stream_cycles
+from accel.fixed.mac import cmac_stream_cycles, cmac_tile_cycles
+from accel.program import (ROM, Act, ActFunction, Crop, DramLoad, DramStore, Fft2d, Gemm, GemmKind, Phase,
+                           Program, Ref, TensorInfo)
+from sim.engine import execute
+from sim.run import simulate
+
+WIDE = [{"name": n, "kbytes": 256, "banks": 256, "word_bits": 32} for n in ("act", "weight", "grad")]
+
+
+def _accel(**over):
+    cfg = {"sram": WIDE}
+    cfg.update(over)
+    return load_accelerator(cfg)
+
+
+def _run(accel, *descs):
+    return execute(Program(tuple(descs), (TensorInfo("t", 0, 1 << 20),), ("l0",)), accel).total_cycles
+
+
+def test_one_mac_tile():
+    for k in (1, 5, 32):
+        g = Gemm(0, Phase.FORWARD, GemmKind.SINC_ROWS, Ref(ROM, 0), Ref(1, 1), Ref(1, 2), 0, 1, 0, 8, 0, 8, k, False, 0)
+        assert _run(_accel(), g) == cmac_tile_cycles(k)
+
+
+def test_mac_tile_stream():
+    # 3 bins x ceil(20/8) x ceil(9/8) tiles of k=7 beats, back to back
+    g = Gemm(0, Phase.FORWARD, GemmKind.CONV, Ref(0, 1), Ref(1, 1), Ref(0, 2), 0, 3, 0, 20, 0, 9, 7, False, 0)
+    assert _run(_accel(), g) == cmac_stream_cycles(3 * 3 * 2, 7)
+
+
+def test_mac_port_bound():
+    """A 4-bank weight buffer feeds 4 B operands per cycle: an 8-column tile takes 2 cycles per beat."""
+    accel = load_accelerator({"sram": [dict(WIDE[0]), {"name": "weight", "kbytes": 64, "banks": 4, "word_bits": 32},
+                                       dict(WIDE[2])]})
+    g = Gemm(0, Phase.FORWARD, GemmKind.SINC_ROWS, Ref(ROM, 0), Ref(1, 1), Ref(0, 2), 0, 1, 0, 8, 0, 8, 16, False, 0)
+    assert _run(accel, g) == 2 * 16 + (cmac_tile_cycles(16) - 16)
+
+
+def test_one_dram_burst():
+    accel = _accel(dram={"bytes_per_cycle": 16, "latency_cycles": 77})
+    for words in (1, 4, 5, 1000):
+        nbytes = words * 4
+        assert _run(accel, DramLoad(0, Phase.FORWARD, 0, Ref(0, 1), 0, words)) == ceil(nbytes / 16) + 77
+    # a store of data that a load brings in waits for it; two loads share the channel
+    two = _run(accel, DramLoad(0, Phase.FORWARD, 0, Ref(0, 1), 0, 64), DramLoad(0, Phase.FORWARD, 0, Ref(0, 2), 0, 64))
+    assert two == 2 * 16 + 77
+    chain = _run(accel, DramLoad(0, Phase.FORWARD, 0, Ref(0, 1), 0, 64), DramStore(0, Phase.FORWARD, 0, Ref(0, 1), 0, 64))
+    assert chain == (16 + 77) + 16 + 77
+
+
+def test_one_fft():
+    """One 1-D transform, then a full 2-D transform: row pass then column pass."""
+    accel = _accel(fft={"max_points": 64, "count": 1})
+    for n in (4, 16, 64):
+        one_row = Fft2d(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 1, 1, n, 2, False)  # 1 row, 2 columns
+        assert _run(accel, one_row) == fft_stream_cycles(n, 1) + fft_stream_cycles(n, 2)
+        full = Fft2d(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 1, n, n, n, False)
+        assert _run(accel, full) == fft_stream_cycles(n, n) + fft_stream_cycles(n, n // 2 + 1)
+        assert fft_stream_cycles(n, 1) == n + fft_latency(n)
+
+
+def test_fft_engines_interleave():
+    """Three planes on one engine: the row pass of the next plane hides the transpose."""
+    accel = _accel(fft={"max_points": 16, "count": 1})
+    n, planes = 16, 3
+    d = Fft2d(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, planes, n, n, n, False)
+    rows, cols = n * n, (n // 2 + 1) * n
+    # rows0 rows1 cols0 rows2 cols1 cols2 (each column pass waits for its row pass)
+    assert _run(accel, d) == max(planes * (rows + cols), 2 * rows + cols + rows + cols + fft_latency(n)) + fft_latency(n)
+    two = _accel(fft={"max_points": 16, "count": 3})
+    assert _run(two, d) == fft_stream_cycles(n, n) + fft_stream_cycles(n, n // 2 + 1)
+
+
+def test_one_crop_and_act():
+    accel = _accel()
+    assert _run(accel, Crop(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 1, 16, 8, False)) == crop_latency_cycles(16, 8)
+    assert (_run(accel, Crop(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 5, 16, 8, False))
+            == 4 * crop_pass_cycles(16, 8) + crop_latency_cycles(16, 8))
+    a = Act(0, Phase.FORWARD, ActFunction.PWL, Ref(0, 1), Ref(0, 1), Ref(0, 2), 0, 1001, False)
+    assert _run(_accel(activation={"lanes": 4}), a) == act_cycles(1001, 4)
+
+
+def test_dependencies_serialize():
+    """A GEMM that reads what a load writes starts when the data have arrived."""
+    accel = _accel(dram={"bytes_per_cycle": 8, "latency_cycles": 50})
+    load = DramLoad(0, Phase.FORWARD, 0, Ref(0, 1), 0, 80)
+    g = Gemm(0, Phase.FORWARD, GemmKind.SINC_ROWS, Ref(ROM, 0), Ref(0, 1), Ref(0, 2), 0, 1, 0, 8, 0, 8, 5, False, 0)
+    assert _run(accel, load, g) == (40 + 50) + cmac_tile_cycles(5)
+
+
+SMALL_NET = {"name": "tiny", "input": {"channels": 2, "size": 16},
+             "layers": [{"type": "conv", "out_channels": 6, "kernel": 3},
+                        {"type": "act"}, {"type": "pool", "size": 8},
+                        {"type": "conv", "out_channels": 8, "kernel": 3, "padding": "zero"},
+                        {"type": "act", "kind": "spatial"}, {"type": "pool", "size": 4},
+                        {"type": "dense", "classes": 5}]}
+
+
+def _small_accel(rows: int, cols: int, ffts: int, bpc: float, kb: float):
+    return load_accelerator({"mac_array": {"rows": rows, "cols": cols}, "fft": {"count": ffts, "max_points": 32},
+                             "dram": {"bytes_per_cycle": bpc, "latency_cycles": 40},
+                             "sram": [{"name": n, "kbytes": kb, "banks": 4} for n in ("act", "weight", "grad")]})
+
+
+@given(rows=st.integers(1, 12), cols=st.integers(1, 12), ffts=st.integers(1, 4),
+       bpc=st.sampled_from([1, 2, 4, 8, 16]), kb=st.sampled_from([4, 16, 64]),
+       which=st.sampled_from(["rows", "cols", "ffts", "bpc"]), more=st.integers(1, 8))
+@settings(max_examples=30, deadline=None)
+def test_more_resources_never_slower(rows, cols, ffts, bpc, kb, which, more):
+    net = load_network(SMALL_NET)
+    base = dict(rows=rows, cols=cols, ffts=ffts, bpc=bpc, kb=kb)
+    bigger = dict(base)
+    bigger[which] = base[which] * 2 if which == "bpc" else base[which] + more
+    t0 = simulate(_small_accel(**base), net, 4).stats.total_cycles
+    t1 = simulate(_small_accel(**bigger), net, 4).stats.total_cycles
+    assert t1 <= t0, (which, base, bigger, t0, t1)
+
+
+def test_small_buffer_costs_dram_traffic_not_an_error():
+    net = load_network("lenet-digits")
+    big = simulate(load_accelerator(), net, 32).stats
+    small_cfg = load_accelerator({"sram": [{"name": "act", "kbytes": 4, "banks": 8},
+                                           {"name": "weight", "kbytes": 64, "banks": 4},
+                                           {"name": "grad", "kbytes": 64, "banks": 4}]})
+    small = simulate(small_cfg, net, 32).stats
+    dram = lambda s: s.memory["dram"]["read_bytes"] + s.memory["dram"]["write_bytes"]
+    assert dram(small) > dram(big)
+    assert small.ops == {**big.ops, "dram_transfers": small.ops["dram_transfers"]}
