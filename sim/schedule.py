@@ -390,9 +390,9 @@ class _Builder:
                 if layer.size < s.in_size:
                     n, m = s.in_size, s.out_size
                     planes = B * s.in_channels
-                    gi = self.tensor(f"G{i - 1}", "grad", planes * kept_bins(m))
+                    gi = self.tensor(f"G{i - 1}", "grad", planes * n * (n // 2 + 1))
                     self.ops.append(Op(i, BD, planes, [Operand(g, "r", _bins(m, keep[i + 1])),
-                                                       Operand(gi, "w", kept_bins(m))],
+                                                       Operand(gi, "w", n * (n // 2 + 1))],
                                        lambda u0, cnt, r, blk, i=i, n=n, m=m: [
                                            Crop(i, BD, r[0], r[1], u0, cnt, n, m, True)], label="crop"))
                     g = gi

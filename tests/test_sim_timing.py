@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from accel.config import load_accelerator, load_network
 from accel.fixed.act import act_cycles
-from accel.fixed.crop import crop_latency_cycles, crop_pass_cycles
+from accel.fixed.crop import CROP_LATENCY, crop_latency_cycles, crop_pass_cycles, pad_pass_cycles
 from accel.fixed.fft import fft_latency, fft_stream_cycles
 from accel.fixed.mac import cmac_stream_cycles, cmac_tile_cycles
 from accel.program import (ROM, Act, ActFunction, Crop, DramLoad, DramStore, Fft2d, Gemm, GemmKind, Phase,
@@ -90,6 +90,8 @@ def test_one_crop_and_act():
     assert _run(accel, Crop(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 1, 16, 8, False)) == crop_latency_cycles(16, 8)
     assert (_run(accel, Crop(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 5, 16, 8, False))
             == 4 * crop_pass_cycles(16, 8) + crop_latency_cycles(16, 8))
+    assert (_run(accel, Crop(0, Phase.BACKWARD_DATA, Ref(0, 1), Ref(0, 2), 0, 3, 16, 8, True))
+            == 3 * pad_pass_cycles(16, 8) + CROP_LATENCY)
     a = Act(0, Phase.FORWARD, ActFunction.PWL, Ref(0, 1), Ref(0, 1), Ref(0, 2), 0, 1001, False)
     assert _run(_accel(activation={"lanes": 4}), a) == act_cycles(1001, 4)
 
