@@ -23,9 +23,10 @@ Every unit serves its transactions in program order and every start time is a ma
 earlier event times plus fixed durations, so the engine needs no event queue: it walks
 the program once and its cost grows with transactions, not cycles.  (For the same reason
 end times never grow when a duration shrinks: more MAC rows, FFT engines or DRAM
-bandwidth never slow an iteration down.)  Profiling shows the walk at a few microseconds
-per transaction in plain Python, so numba does not pay here; the value computations
-plugged into transactions vectorize per descriptor instead.
+bandwidth never slow an iteration down.)  Profiled: about 40 us per transaction in plain
+Python, expansion included (cifar-small, batch 32: 4.8 k transactions in 0.2 s), because
+descriptors are coarse (a chunk of tiles, a group of planes); numba would not pay for a
+walk this short.  Value computations, once plugged in, vectorize per descriptor.
 
 Each transaction records its unit, start, end of occupancy, completion, descriptor, and
 what it waited for; each unit's timeline is recorded as busy and stalled intervals by

@@ -41,9 +41,7 @@ scheduled.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
-from math import ceil
 from typing import Callable
 
 from accel.config import (AcceleratorConfig, ActLayer, ConfigError, ConvLayer, DenseLayer,
