@@ -54,6 +54,7 @@ def round_shift(x: np.ndarray, shift: int, rounding: str = "half_up") -> np.ndar
     x = np.asarray(x, dtype=np.int64)
     if shift <= 0:
         return x << np.int64(-shift)
+    shift = min(shift, 62)  # |x| < 2**61: any larger shift gives the same result
     if rounding == "half_up":
         return (x + np.int64(1 << (shift - 1))) >> np.int64(shift)
     if rounding == "truncate":
