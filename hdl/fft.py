@@ -13,11 +13,13 @@ pops its partner, emits the sum and pushes the difference; the differences are p
 and emitted by whatever comes next, real sample or bubble.  So input gaps never
 misalign a block, and a finished transform drains through bubbles without waiting for
 the next one.  Stages with short delays keep the FIFO in registers (1-cycle stage),
-longer ones in a memory with a synchronous read and a registered write (2-cycle stage),
-so no path goes memory -> adder -> memory in one cycle.
+longer ones in a memory with a synchronous read and a registered write, so no path goes
+memory -> adder -> memory in one cycle; a last register rounds and saturates
+(2-cycle register stages, 3-cycle memory stages).
 
 The twiddle multiplier registers its operands (the ROM read and the pre-adders), its
-three products, the two sums, and the rounded, saturated result (4 cycles).
+three products, the two sums, and the rounded, saturated result (4 cycles).  Every
+register-to-register path holds at most one carry chain; saturation checks sign bits.
 """
 from __future__ import annotations
 
@@ -38,14 +40,26 @@ __all__ = ["FFT"]
 
 
 def _saturated(v: Value, bits: int) -> Value:
-    """``v`` clamped to the signed range of ``bits`` bits (the model's ``saturate``)."""
+    """``v`` clamped to the signed range of ``bits`` bits (the model's ``saturate``).
+
+    Overflow is detected from the sign-extension bits, not with comparators, so it costs
+    LUTs but no carry chain.
+    """
+    v = Value.cast(v)
+    if v.shape().width <= bits:
+        return v
+    top = v[bits - 1:]
+    fits = (top == 0) | (top == (1 << top.shape().width) - 1)
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    return Mux(v > hi, hi, Mux(v < lo, lo, v))
+    return Mux(fits, v[:bits].as_signed(), Mux(v[-1], lo, hi))
 
 
 def _half_up(v: Value, shift: int) -> Value:
-    """``round_shift(v, shift)``: add half an LSB, arithmetic shift right."""
-    return (v + (1 << (shift - 1))) >> shift
+    """``round_shift(v, shift)``: add half an LSB, arithmetic shift right.
+
+    Written as ``((v >> (shift-1)) + 1) >> 1`` so the adder spans only the kept bits.
+    """
+    return ((v >> (shift - 1)) + 1) >> 1
 
 
 class _Token:
@@ -61,7 +75,9 @@ class _Butterfly(Elaboratable):
     """One SDF butterfly stage (``bf1`` or ``bf2``) on ``bits``-bit samples.
 
     ``ce`` advances the stage; ``inp`` is the token entering, ``out`` the registered token
-    leaving (``butterfly_latency(delay)`` cycles later).
+    leaving (``butterfly_latency(delay)`` cycles later).  The delay line holds first-half
+    samples and *unrounded* differences (``bits + 1`` wide); sums and differences are
+    rounded and saturated in a last register stage, so no path chains two carry chains.
     """
 
     def __init__(self, kind: str, delay: int, bits: int, name: str) -> None:
@@ -70,17 +86,18 @@ class _Butterfly(Elaboratable):
         self.inp = _Token(bits, f"{name}_in")
         self.out = _Token(bits, f"{name}_out")
 
-    def _operand(self, k1: Value) -> tuple[Value, Value]:
-        """The incoming sample as butterfly operand ``b``: times ``-j`` where bf2 needs it."""
-        x = self.inp
-        if self.kind == "bf1":
-            return x.re, x.im
-        return Mux(k1, x.im, x.re), Mux(k1, -x.re, x.im)
+    @staticmethod
+    def _sum_diff(a_re: Value, a_im: Value, x_re: Value, x_im: Value, k1: Value):
+        """Unrounded ``a + b`` and ``a - b`` with ``b = x`` or, where ``k1``, ``b = -j x``.
 
-    def _sum_diff(self, a_re, a_im, b_re, b_im):
-        w = self.bits
-        return (_saturated(_half_up(a_re + b_re, 1), w), _saturated(_half_up(a_im + b_im, 1), w),
-                _saturated(_half_up(a_re - b_re, 1), w), _saturated(_half_up(a_im - b_im, 1), w))
+        ``-j x = x.im - j x.re``: operands swap and the imaginary adder and subtractor
+        trade places, so the rotation costs multiplexers, not a negation.
+        """
+        b_re = Mux(k1, x_im, x_re)
+        b_im = Mux(k1, x_re, x_im)
+        p = a_im + b_im
+        q = a_im - b_im
+        return a_re + b_re, Mux(k1, q, p), a_re - b_re, Mux(k1, p, q)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -88,10 +105,9 @@ class _Butterfly(Elaboratable):
         period = 2 * D if self.kind == "bf1" else 4 * D
         cnt = Signal(range(period))        # real samples seen, modulo the block period
         pend = Signal(range(D + 1))        # differences waiting in the FIFO
-        second = cnt[(D.bit_length() - 1)]  # second half of a 2*D pair block
+        second = cnt[D.bit_length() - 1]   # second half of a 2*D pair block
         k1 = cnt[D.bit_length()] if self.kind == "bf2" else Value.cast(0)
         ce, x = self.ce, self.inp
-        b_re, b_im = self._operand(k1)
 
         bfly = x.valid & second
         push_x = x.valid & ~second
@@ -101,20 +117,27 @@ class _Butterfly(Elaboratable):
                 m.d.sync += cnt.eq(Mux(cnt == period - 1, 0, cnt + 1))
             m.d.sync += pend.eq(pend + bfly - pop_diff)
 
+        raw = _Token(w + 1, "raw")         # unrounded stage result
         if D < MEMORY_DELAY_MIN:
-            self._register_fifo(m, ce, bfly, push_x, pop_diff, b_re, b_im)
+            self._register_fifo(m, ce, bfly, push_x, pop_diff, k1, raw)
         else:
-            self._memory_fifo(m, ce, bfly, push_x, pop_diff, b_re, b_im)
+            self._memory_fifo(m, ce, bfly, push_x, pop_diff, k1, raw)
+        with m.If(ce):
+            m.d.sync += [
+                self.out.valid.eq(raw.valid),
+                self.out.re.eq(_saturated(_half_up(raw.re, 1), w)),
+                self.out.im.eq(_saturated(_half_up(raw.im, 1), w)),
+            ]
         return m
 
-    def _register_fifo(self, m, ce, bfly, push_x, pop_diff, b_re, b_im) -> None:
-        """Delay line in registers; everything happens in one cycle."""
-        D, w, x, out = self.delay, self.bits, self.inp, self.out
-        regs = [(Signal(signed(w), name=f"q{i}_re"), Signal(signed(w), name=f"q{i}_im"))
+    def _register_fifo(self, m, ce, bfly, push_x, pop_diff, k1, raw) -> None:
+        """Delay line in registers: pop, add and push in one cycle."""
+        D, w, x = self.delay, self.bits, self.inp
+        regs = [(Signal(signed(w + 1), name=f"q{i}_re"), Signal(signed(w + 1), name=f"q{i}_im"))
                 for i in range(D)]
         fill = Signal(range(D + 1))
         pop = bfly | pop_diff
-        s_re, s_im, d_re, d_im = self._sum_diff(regs[0][0], regs[0][1], b_re, b_im)
+        s_re, s_im, d_re, d_im = self._sum_diff(regs[0][0], regs[0][1], x.re, x.im, k1)
         push = bfly | push_x
         w_re = Mux(bfly, d_re, x.re)
         w_im = Mux(bfly, d_im, x.im)
@@ -128,15 +151,15 @@ class _Butterfly(Elaboratable):
                 with m.Elif(pop):
                     m.d.sync += [r.eq(nxt[0]), q.eq(nxt[1])]
             m.d.sync += [
-                out.valid.eq(bfly | pop_diff),
-                out.re.eq(Mux(bfly, s_re, regs[0][0])),
-                out.im.eq(Mux(bfly, s_im, regs[0][1])),
+                raw.valid.eq(pop),
+                raw.re.eq(Mux(bfly, s_re, regs[0][0])),
+                raw.im.eq(Mux(bfly, s_im, regs[0][1])),
             ]
 
-    def _memory_fifo(self, m, ce, bfly, push_x, pop_diff, b_re, b_im) -> None:
+    def _memory_fifo(self, m, ce, bfly, push_x, pop_diff, k1, raw) -> None:
         """Delay line in a memory: read issued in cycle A, used in B, written in C."""
-        D, w, x, out = self.delay, self.bits, self.inp, self.out
-        layout = complex_layout(w)
+        D, w, x = self.delay, self.bits, self.inp
+        layout = complex_layout(w + 1)
         m.submodules.mem = mem = Memory(shape=layout, depth=D, init=[])
         wp = mem.write_port()
         rp = mem.read_port(domain="sync", transparent_for=(wp,))
@@ -144,16 +167,14 @@ class _Butterfly(Elaboratable):
         wr = Signal(range(D))
         pop = bfly | pop_diff
         # stage B registers
-        b_bfly = Signal()
-        b_diff = Signal()
-        b_push = Signal()
-        bx_re = Signal(signed(w + 1))
-        bx_im = Signal(signed(w + 1))
+        b_bfly, b_diff, b_push, b_k1 = Signal(), Signal(), Signal(), Signal()
+        bx_re = Signal(signed(w))
+        bx_im = Signal(signed(w))
         # stage C registers (the write)
         c_we = Signal()
         c_data = Signal(layout)
         front = rp.data
-        s_re, s_im, d_re, d_im = self._sum_diff(front.re, front.im, bx_re, bx_im)
+        s_re, s_im, d_re, d_im = self._sum_diff(front.re, front.im, bx_re, bx_im, b_k1)
         m.d.comb += [
             rp.en.eq(ce),
             rp.addr.eq(rd),
@@ -167,15 +188,14 @@ class _Butterfly(Elaboratable):
             with m.If(c_we):
                 m.d.sync += wr.eq(wr + 1)
             m.d.sync += [
-                b_bfly.eq(bfly), b_diff.eq(pop_diff), b_push.eq(push_x),
-                # first-half samples are stored as they are; -j only rotates operand b
-                bx_re.eq(Mux(push_x, x.re, b_re)), bx_im.eq(Mux(push_x, x.im, b_im)),
+                b_bfly.eq(bfly), b_diff.eq(pop_diff), b_push.eq(push_x), b_k1.eq(k1),
+                bx_re.eq(x.re), bx_im.eq(x.im),
                 c_we.eq(b_bfly | b_push),
                 c_data.re.eq(Mux(b_bfly, d_re, bx_re)),
                 c_data.im.eq(Mux(b_bfly, d_im, bx_im)),
-                out.valid.eq(b_bfly | b_diff),
-                out.re.eq(Mux(b_bfly, s_re, front.re)),
-                out.im.eq(Mux(b_bfly, s_im, front.im)),
+                raw.valid.eq(b_bfly | b_diff),
+                raw.re.eq(Mux(b_bfly, s_re, front.re)),
+                raw.im.eq(Mux(b_bfly, s_im, front.im)),
             ]
 
 
@@ -210,7 +230,6 @@ class _Twiddle(Elaboratable):
         re3 = Signal(signed(w + T + 2))
         im3 = Signal(signed(w + T + 2))
         shift = T - 2
-        half = 1 << (shift - 1)
         tw = rp.data
         m.d.comb += [rp.en.eq(ce), rp.addr.eq(pos)]
         with m.If(ce):
@@ -219,10 +238,10 @@ class _Twiddle(Elaboratable):
             m.d.sync += [
                 v1.eq(x.valid), a1.eq(x.re), bma1.eq(x.im - x.re), apb1.eq(x.re + x.im),
                 v2.eq(v1), p1.eq(a1 * tw.s), p2.eq(tw.c * bma1), p3.eq(tw.d * apb1),
-                v3.eq(v2), re3.eq(p1 - p3 + half), im3.eq(p1 + p2 + half),
+                v3.eq(v2), re3.eq(p1 - p3), im3.eq(p1 + p2),
                 out.valid.eq(v3),
-                out.re.eq(_saturated(re3 >> shift, w)),
-                out.im.eq(_saturated(im3 >> shift, w)),
+                out.re.eq(_saturated(_half_up(re3, shift), w)),
+                out.im.eq(_saturated(_half_up(im3, shift), w)),
             ]
         return m
 

@@ -79,8 +79,8 @@ CMUL_LATENCY = 4
 """Twiddle multiplier pipeline: operands, products, sums, round/saturate registers."""
 MEMORY_DELAY_MIN = 8
 """Butterfly stages whose delay line holds at least this many samples keep it in a
-memory (two-cycle stage: synchronous read, then compute); shorter ones use registers
-(one-cycle stage)."""
+memory (synchronous read, add, round: three cycles); shorter ones use registers (add,
+round: two cycles)."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def fft_plan(n: int) -> tuple[Stage, ...]:
 
 def butterfly_latency(delay: int) -> int:
     """Pipeline registers of a butterfly stage, on top of its ``delay`` samples."""
-    return 2 if delay >= MEMORY_DELAY_MIN else 1
+    return 3 if delay >= MEMORY_DELAY_MIN else 2
 
 
 def fft_latency(n: int) -> int:
