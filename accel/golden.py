@@ -53,7 +53,7 @@ Structure, for the fixed-point and cycle models to mirror:
   :func:`conv_weights_grad` (sinc interpolation and its adjoint), :func:`pwl_forward` /
   :func:`pwl_backward`, :func:`spatial_relu_forward` / :func:`spatial_relu_backward`,
   :func:`pool_forward` / :func:`pool_backward`, :func:`dense_forward` /
-  :func:`dense_backward`, :func:`softmax_cross_entropy`, :func:`sgd_momentum`;
+  :func:`dense_backward_data` / :func:`dense_weight_grad`, :func:`softmax_cross_entropy`, :func:`sgd_momentum`;
 * layer objects (:class:`ConvOp`, :class:`ActOp`, :class:`PoolOp`, :class:`DenseOp`)
   binding those to a layer's shapes; :class:`GoldenNet` chaining them and recording a
   :class:`Trace` per layer (input, output, gradients) in every step.
@@ -184,18 +184,20 @@ def dense_forward(X: np.ndarray, weight: np.ndarray, bias: np.ndarray, half: boo
     return dense_features(X, half) @ weight.T + bias
 
 
-def dense_backward(G_logits: np.ndarray, X: np.ndarray, weight: np.ndarray,
-                   half: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(G_X, G_weight, G_bias)``.  G_X is the Hermitian projection of
-    ``dL/dRe + i dL/dIm`` on the half spectrum (see the module docstring)."""
-    feats = dense_features(X, half)
+def dense_backward_data(G_logits: np.ndarray, weight: np.ndarray, channels: int, n: int,
+                        half: bool) -> np.ndarray:
+    """Gradient at the classifier's input spectrum (B, C, n, n[/2+1]): the Hermitian
+    projection of ``dL/dRe + i dL/dIm`` on the half spectrum (see the module docstring)."""
     G_f = G_logits @ weight
-    C, n = X.shape[1], X.shape[2]
-    F = C * n * half_cols(n)
-    G_half = (G_f[:, :F] + 1j * G_f[:, F:]).reshape(X.shape[0], C, n, half_cols(n))
+    F = channels * n * half_cols(n)
+    G_half = (G_f[:, :F] + 1j * G_f[:, F:]).reshape(len(G_f), channels, n, half_cols(n))
     G_half = hermitian_part_of_half(G_half, n)
-    G_X = G_half if half else to_full(G_half, n)
-    return G_X, G_logits.T @ feats, G_logits.sum(axis=0)
+    return G_half if half else to_full(G_half, n)
+
+
+def dense_weight_grad(G_logits: np.ndarray, X: np.ndarray, half: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(G_weight, G_bias)`` of the classifier."""
+    return G_logits.T @ dense_features(X, half), G_logits.sum(axis=0)
 
 
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -343,14 +345,13 @@ class DenseOp:
         L = self.layer
         return dense_forward(X, params[f"{L.name}.weight"], params[f"{L.name}.bias"], self.half), {"x": X}
 
-    def _backward(self, G_Y: np.ndarray, aux: dict[str, Any], params: Params):
-        return dense_backward(G_Y, aux["x"], params[f"{self.layer.name}.weight"], self.half)
-
     def backward_data(self, G_Y: np.ndarray, aux: dict[str, Any], params: Params) -> np.ndarray:
-        return self._backward(G_Y, aux, params)[0]
+        s = self.shape
+        return dense_backward_data(G_Y, params[f"{self.layer.name}.weight"], s.in_channels, s.in_size,
+                                   self.half)
 
     def weight_grad(self, G_Y: np.ndarray, aux: dict[str, Any], params: Params) -> Params:
-        _, G_w, G_b = self._backward(G_Y, aux, params)
+        G_w, G_b = dense_weight_grad(G_Y, aux["x"], self.half)
         return {f"{self.layer.name}.weight": G_w, f"{self.layer.name}.bias": G_b}
 
 

@@ -8,8 +8,7 @@ import pytest
 import scipy.signal
 
 from accel.config import load_network
-from accel.golden import (ActOp, ConvOp, GoldenNet, SpatialNet, pool_matrix, sgd_momentum,
-                          softmax_cross_entropy)
+from accel.golden import ConvOp, GoldenNet, SpatialNet, pool_matrix, sgd_momentum, softmax_cross_entropy
 from accel.network import layer_shapes, pwl_table
 from accel.spectral import mirror, to_full
 
