@@ -32,9 +32,17 @@ class Trainable(Protocol):
 
 ModelFactory = Callable[[NetworkConfig, argparse.Namespace], Trainable]
 
+def _fixed_model(cfg: NetworkConfig, args: argparse.Namespace) -> Trainable:
+    from accel.config import load_accelerator
+    from accel.fixed.net import FixedNet
+
+    return FixedNet(cfg, load_accelerator(getattr(args, "accel", None)))
+
+
 MODELS: dict[str, ModelFactory] = {
     "frequency": lambda cfg, args: GoldenNet(cfg, half=True),
     "spatial": lambda cfg, args: SpatialNet(cfg),
+    "fixed": _fixed_model,
 }
 
 
@@ -109,6 +117,8 @@ def run_train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     final = result["test_accuracy_per_epoch"][-1]
     print(f"test accuracy {final:.4f} after {cfg.training.epochs} epochs, {seconds:.1f} s")
+    if hasattr(model, "sat"):
+        print(f"saturated values: {model.sat.total} {model.sat.as_dict() or ''}")
     if getattr(args, "json", None):
         write_json(args.json, {
             "network": cfg.name, "mode": mode, "dataset": data.name,
@@ -116,5 +126,6 @@ def run_train(args: argparse.Namespace) -> int:
             "momentum": cfg.training.momentum, "seed": cfg.training.seed,
             "train_loss": result["train_loss"], "test_accuracy": final,
             "test_accuracy_per_epoch": result["test_accuracy_per_epoch"],
-            "seconds": round(seconds, 3)})
+            "seconds": round(seconds, 3),
+            **({"saturations": model.sat.as_dict()} if hasattr(model, "sat") else {})})
     return 0

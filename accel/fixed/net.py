@@ -1,0 +1,598 @@
+"""The fixed-point training iteration, built only from the unit models of ``accel.fixed``.
+
+:class:`FixedNet` mirrors :class:`accel.golden.GoldenNet` (half-spectrum storage) layer by
+layer and phase by phase, with every operation done the way a hardware unit does it:
+
+=====================  =====================================================  ==========
+what                   how                                                    unit
+=====================  =====================================================  ==========
+input FFT              2-D FFT of the (zero-padded) images, half spectrum      fft
+conv forward           per-bin GEMM ``X[f] (B x Ci) @ W[f]^T``, bias at DC     cmac
+conv backward-data     per-bin GEMM ``G_Y[f] @ conj(W[f])``                   cmac
+conv weight-gradient   per-bin GEMM ``G_Y[f]^T @ conj(X[f])``, bias: DC sums  cmac
+sinc weights           ``W = S V S^T`` and ``G_V = S^H G_W conj(S)``           cmac
+zero padding           ``X_N = S X S^T`` and its adjoint (as the golden)       cmac
+pwl activation         split-complex PWL forward, slope multiply backward     act
+spatial activation     IFFT -> ReLU -> FFT, mask -> slope backward             fft
+pooling                crop + fold, pad + unfold                               crop
+classifier             real GEMMs (features x weights)                        cmac
+loss                   softmax cross-entropy on the host, in float            host
+update                 SGD with momentum                                       update
+=====================  =====================================================  ==========
+
+Numbers.  Every tensor is a block-floating-point :class:`~accel.fixed.core.CTensor`: one
+exponent per tensor.  Producers write mantissas with a worst-case shift that no data can
+overflow (``output_shift`` for the GEMMs, a right shift per FFT stage); the unit that
+writes a tensor tracks the largest magnitude it wrote, and the next reader shifts the
+mantissas left by the headroom that maximum leaves (:func:`normalize`), an exact
+operation.  So precision is spent where the data are, and no value is ever scaled away.
+Weights live at a fixed exponent (chosen at initialisation with ``WEIGHT_HEADROOM`` bits
+to grow); momenta at an exponent fixed on the first update.  Every saturation is counted
+in :attr:`FixedNet.sat`.
+
+The one float step is the loss: logits leave the array, the host computes softmax
+cross-entropy and returns ``dL/dlogits`` quantized to ``grad_bits``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import ceil, log2
+from typing import Any
+
+import numpy as np
+
+from accel.config import AcceleratorConfig, ActLayer, ConvLayer, DenseLayer, NetworkConfig, PoolLayer
+from accel.golden import GoldenNet, softmax_cross_entropy
+from accel.network import LayerShape, layer_shapes, pwl_table
+from accel.spectral import half_cols, sinc_matrix
+
+from .act import pwl_backward, pwl_fixed_table, pwl_forward
+from .core import CTensor, Saturations, exponent_for, quantize, round_shift, saturate
+from .crop import crop_half, pad_half
+from .fft2d import block_normalize, fft2d_half, ifft2d_half
+from .mac import cmac_gemm, output_shift
+from .update import SgdFormat, momentum_exponent, sgd_format, sgd_step, sgd_step_complex
+
+#: Bits of room left above the initial weights so that training can grow them.
+WEIGHT_HEADROOM = 2
+#: Zero-initialised parameters (biases) get the exponent of a peak of this size.
+ZERO_PARAM_RANGE = 0.5
+#: Momentum width beyond the gradient width (see accel.fixed.update).
+MOMENTUM_EXTRA_BITS = 8
+
+PHASES = ("forward", "backward-data", "weight-gradient", "update")
+
+
+# --------------------------------------------------------------------------- tensor helpers
+
+def normalize(t: CTensor) -> CTensor:
+    """Shift mantissas left until the largest magnitude uses the full width (exact).
+
+    This is what a reader does with the maximum its producer tracked: a left shift by the
+    unused headroom, with the exponent lowered to match (the 2-D FFT does the same
+    between its passes).
+    """
+    return block_normalize(t)
+
+
+def real_tensor(x: np.ndarray, exp: int, bits: int) -> CTensor:
+    """A real mantissa array as a CTensor with zero imaginary part."""
+    x = np.asarray(x, np.int64)
+    return CTensor(x, np.zeros_like(x), exp, bits)
+
+
+def half_to_full(t: CTensor, n: int) -> CTensor:
+    """Full Hermitian n x n mantissas from a half spectrum (exact: copies and negations)."""
+    h = half_cols(n)
+    if t.shape[-2] != n or t.shape[-1] != h:
+        raise ValueError(f"half spectrum of size {n} must be (..., {n}, {h}), got {t.shape}")
+    cols = np.arange(h, n)
+    rows = (-np.arange(n)) % n
+    re = np.concatenate([t.re, t.re[..., rows, :][..., n - cols]], axis=-1)
+    im = np.concatenate([t.im, -t.im[..., rows, :][..., n - cols]], axis=-1)
+    return CTensor(re, im, t.exp, t.bits)
+
+
+def to_bins(t: CTensor) -> CTensor:
+    """(B, C, n, h) -> (n*h, B, C): bins as the GEMM batch axis."""
+    B, C = t.shape[:2]
+    f = lambda a: np.moveaxis(a.reshape(B, C, -1), -1, 0)  # noqa: E731
+    return CTensor(f(t.re), f(t.im), t.exp, t.bits)
+
+
+def from_bins(t: CTensor, n: int, h: int) -> CTensor:
+    """(n*h, B, C) -> (B, C, n, h)."""
+    f = lambda a: np.moveaxis(a, 0, -1).reshape(a.shape[1], a.shape[2], n, h)  # noqa: E731
+    return CTensor(f(t.re), f(t.im), t.exp, t.bits)
+
+
+def swap_last(t: CTensor) -> CTensor:
+    """Transpose the last two axes."""
+    return CTensor(np.swapaxes(t.re, -1, -2), np.swapaxes(t.im, -1, -2), t.exp, t.bits)
+
+
+@dataclass(frozen=True)
+class Widths:
+    """The accelerator's number formats as the network uses them."""
+    data: int
+    weight: int
+    grad: int
+    acc: int
+    twiddle: int
+    rounding: str
+
+    @classmethod
+    def of(cls, accel: AcceleratorConfig) -> "Widths":
+        f = accel.formats
+        return cls(f.data_bits, f.weight_bits, f.grad_bits, accel.mac_array.acc_bits, f.twiddle_bits, f.rounding)
+
+
+class ShiftPlan:
+    """Per-GEMM accumulator -> output shifts, with delayed scaling.
+
+    The MAC array cannot look ahead at the accumulators it is about to round, so every
+    GEMM (keyed ``layer.op``) uses a shift set before it runs: the worst case for its
+    reduction length (``output_shift``) until it has been observed, then the shift that
+    would have left ``MARGIN_BITS`` of headroom above the largest output magnitude it
+    produced last time (the output stage tracks that maximum).  ``update()`` applies the
+    observations; a GEMM that saturated gets more headroom.  Deterministic: the plan is
+    part of the network state.
+    """
+
+    MARGIN_BITS = 1
+
+    def __init__(self) -> None:
+        self.shifts: dict[str, int] = {}
+        self._free: dict[str, int] = {}
+        self._used: dict[str, int] = {}
+
+    def shift(self, key: str, k: int, a_bits: int, b_bits: int, out_bits: int) -> int:
+        worst = output_shift(k, a_bits, b_bits, out_bits)
+        return min(self.shifts.get(key, worst), worst)
+
+    def observe(self, key: str, out: CTensor, shift: int, saturated: bool) -> None:
+        """Record the unused headroom of one GEMM's output (-1 if it saturated)."""
+        peak = int(max(np.max(np.abs(out.re), initial=0), np.max(np.abs(out.im), initial=0)))
+        free = -1 if saturated else out.bits - 1 - peak.bit_length()
+        key_free = min(self._free.get(key, free), free)
+        self._free[key] = key_free
+        self._used[key] = shift
+
+    def update(self) -> None:
+        """Next iteration's shifts from this iteration's observations."""
+        for key, free in self._free.items():
+            self.shifts[key] = max(0, self._used[key] - free + self.MARGIN_BITS)
+        self._free.clear()
+
+
+@dataclass
+class Ctx:
+    """What every phase function needs: widths, the saturation ledger, the shift plan."""
+    w: Widths
+    sat: Saturations
+    plan: ShiftPlan
+
+
+def gemm(a: CTensor, b: CTensor, conj_b: bool, out_bits: int, c: Ctx, key: str,
+         keep: np.ndarray | None = None) -> CTensor:
+    """One per-bin GEMM on the MAC array with the plan's shift, normalized for its reader.
+
+    ``keep`` (a boolean array broadcasting against the output) marks the outputs the
+    hardware computes; the others are left zero and do not count for the maximum.
+    """
+    shift = c.plan.shift(key, a.shape[-1], a.bits, b.bits, out_bits)
+    local = Saturations()
+    out = cmac_gemm(a, b, conj_b, c.w.acc, out_bits, shift, local, c.w.rounding)
+    out = masked(out, keep)
+    c.plan.observe(key, out, shift, local.total > 0)
+    c.sat.merge(local)
+    return normalize(out)
+
+
+def masked(t: CTensor, keep: np.ndarray | None) -> CTensor:
+    """Zero the elements outside ``keep`` (the ones hardware does not compute)."""
+    if keep is None:
+        return t
+    return CTensor(np.where(keep, t.re, 0), np.where(keep, t.im, 0), t.exp, t.bits)
+
+
+def crop_keep(n: int, m: int) -> np.ndarray:
+    """Bins of an n x (n/2+1) half spectrum that spectral pooling to m reads:
+    rows |u| <= m/2, columns v <= m/2 ((m + 1) x (m/2 + 1) bins)."""
+    k = np.abs(np.fft.fftfreq(n, 1.0 / n)) <= m // 2
+    return k[:, None] & (np.arange(half_cols(n)) <= m // 2)[None, :]
+
+
+def quantized_matrix(s: np.ndarray, bits: int) -> CTensor:
+    """A constant complex matrix (sinc interpolation) as ``bits``-bit mantissas."""
+    return CTensor.from_complex(s, bits)
+
+
+# --------------------------------------------------------------------------- layer phases
+
+def sinc_interp_fixed(v: CTensor, N: int, k: int, out_bits: int, c: Ctx, key: str,
+                      keep: np.ndarray | None = None) -> CTensor:
+    """``S V S^T`` on the MAC array: half (..., k, k/2+1) -> half (..., N, N/2+1), only the
+    bins in ``keep`` (N, N/2+1) if given."""
+    lead = v.shape[:-2]
+    S = quantized_matrix(sinc_matrix(N, k), c.w.weight)
+    full = half_to_full(v, k)
+    F = int(np.prod(lead)) if lead else 1
+    vf = CTensor(full.re.reshape(F, k, k), full.im.reshape(F, k, k), full.exp, full.bits)
+    s_b = CTensor(np.broadcast_to(S.re, (F, N, k)), np.broadcast_to(S.im, (F, N, k)), S.exp, S.bits)
+    t = gemm(s_b, vf, False, out_bits, c, f"{key}.sv")              # (F, N, k) = S V
+    h = half_cols(N)
+    st = swap_last(S[:h])                                            # (k, h) = S^T, half columns
+    st_b = CTensor(np.broadcast_to(st.re, (F, k, h)), np.broadcast_to(st.im, (F, k, h)), st.exp, st.bits)
+    out = gemm(t, st_b, False, out_bits, c, f"{key}.svst", keep)     # (F, N, h) = S V S^T
+    return CTensor(out.re.reshape(lead + (N, h)), out.im.reshape(lead + (N, h)), out.exp, out.bits)
+
+
+def sinc_adjoint_fixed(g: CTensor, k: int, out_bits: int, c: Ctx, key: str) -> CTensor:
+    """``S^H G conj(S)`` on the MAC array: half (..., N, N/2+1) -> half (..., k, k/2+1)."""
+    N = g.shape[-2]
+    lead = g.shape[:-2]
+    S = quantized_matrix(sinc_matrix(N, k), c.w.weight)
+    sh = CTensor(S.re.T, -S.im.T, S.exp, S.bits)                     # S^H, exact
+    full = half_to_full(g, N)
+    F = int(np.prod(lead)) if lead else 1
+    gf = CTensor(full.re.reshape(F, N, N), full.im.reshape(F, N, N), full.exp, full.bits)
+    sh_b = CTensor(np.broadcast_to(sh.re, (F, k, N)), np.broadcast_to(sh.im, (F, k, N)), sh.exp, sh.bits)
+    u = gemm(sh_b, gf, False, out_bits, c, f"{key}.shg")            # (F, k, N) = S^H G
+    s_b = CTensor(np.broadcast_to(S.re, (F, N, k)), np.broadcast_to(S.im, (F, N, k)), S.exp, S.bits)
+    out = gemm(u, s_b, True, out_bits, c, f"{key}.shgs")             # (F, k, k) = S^H G conj(S)
+    h = half_cols(k)
+    return CTensor(out.re.reshape(lead + (k, k))[..., :h], out.im.reshape(lead + (k, k))[..., :h],
+                   out.exp, out.bits)
+
+
+def zero_pad_fixed(x: CTensor, N: int, c: Ctx) -> CTensor:
+    """Zero padding n -> N of the signal a half spectrum stands for: IFFT, pad, FFT on the
+    FFT engines (``S X S^T`` with ``S = F_N P F_n^-1``)."""
+    z = ifft2d_half(x, twiddle_bits=c.w.twiddle, sat=c.sat)
+    n = z.shape[-1]
+    pad = [(0, 0)] * (z.re.ndim - 2) + [(0, N - n), (0, N - n)]
+    zp = CTensor(np.pad(z.re, pad), np.pad(z.im, pad), z.exp, z.bits)
+    return normalize(fft2d_half(zp, twiddle_bits=c.w.twiddle, sat=c.sat))
+
+
+def zero_pad_adjoint_fixed(g: CTensor, n: int, c: Ctx) -> CTensor:
+    """Adjoint of :func:`zero_pad_fixed`: ``S^H G = (N/n)^2 F_n P^T F_N^-1 G`` -- IFFT,
+    keep the n x n corner, FFT; the factor (N/n)^2 is an exponent step."""
+    N = g.shape[-2]
+    z = ifft2d_half(g, twiddle_bits=c.w.twiddle, sat=c.sat)
+    zc = CTensor(z.re[..., :n, :n], z.im[..., :n, :n], z.exp, z.bits)
+    out = fft2d_half(zc, twiddle_bits=c.w.twiddle, sat=c.sat)
+    return normalize(CTensor(out.re, out.im, out.exp + 2 * int(log2(N // n)), out.bits))
+
+
+def add_dc_bias(y: CTensor, bias: np.ndarray, bias_exp: int, N: int, sat: Saturations,
+                rounding: str) -> CTensor:
+    """``Y[:, o, DC] += N^2 bias[o]``: the bias aligned to Y's exponent, a saturating add
+    in the MAC array's output stage."""
+    aligned = round_shift(np.asarray(bias, np.int64), y.exp - (bias_exp + 2 * int(log2(N))), rounding) \
+        if y.exp >= bias_exp + 2 * int(log2(N)) else \
+        np.asarray(bias, np.int64) << np.int64(bias_exp + 2 * int(log2(N)) - y.exp)
+    re = y.re.copy()
+    re[:, :, 0, 0] = saturate(re[:, :, 0, 0] + aligned[None, :], y.bits, sat, "cmac", "bias")
+    return CTensor(re, y.im, y.exp, y.bits)
+
+
+def conv_forward_fixed(x: CTensor, wt: CTensor, c: Ctx, key: str, keep: np.ndarray | None = None) -> CTensor:
+    """``Y[b, o, f] = sum_i X[b, i, f] W[o, i, f]``: A = X[f] (B x Ci), B = W[f]^T (Ci x Co),
+    for the bins in ``keep`` (n, n/2+1) if given."""
+    n, h = x.shape[-2:]
+    bins = None if keep is None else keep.reshape(-1, 1, 1)
+    out = gemm(to_bins(x), swap_last(to_bins(wt)), False, c.w.data, c, key, bins)
+    return from_bins(out, n, h)
+
+
+def conv_backward_data_fixed(g: CTensor, wt: CTensor, c: Ctx, key: str) -> CTensor:
+    """``G_X[b, i, f] = sum_o G_Y[b, o, f] conj(W[o, i, f])``: B = W[f] (Co x Ci), conjugated."""
+    n, h = g.shape[-2:]
+    return from_bins(gemm(to_bins(g), to_bins(wt), True, c.w.grad, c, key), n, h)
+
+
+def conv_weight_grad_fixed(g: CTensor, x: CTensor, c: Ctx, key: str) -> CTensor:
+    """``G_W[o, i, f] = sum_b G_Y[b, o, f] conj(X[b, i, f])``: A = G_Y[f]^T (Co x B)."""
+    n, h = g.shape[-2:]
+    out = gemm(swap_last(to_bins(g)), to_bins(x), True, c.w.grad, c, key)   # (F, Co, Ci)
+    return from_bins(out, n, h)
+
+
+def bias_grad_fixed(g: CTensor, N: int, bits: int, sat: Saturations, rounding: str) -> tuple[np.ndarray, int]:
+    """``N^2 Re sum_b G_Y[b, o, DC]``: an exact sum of B mantissas, rounded to ``bits``."""
+    total = g.re[:, :, 0, 0].sum(axis=0)
+    B = g.shape[0]
+    shift = ceil(log2(B)) if B > 1 else 0
+    return (saturate(round_shift(total, shift, rounding), bits, sat, "cmac", "bias_grad"),
+            g.exp + shift + 2 * int(log2(N)))
+
+
+def hermitian_project_half(g: CTensor) -> CTensor:
+    """The classifier's gradient projected onto Hermitian spectra, on half storage:
+    columns with an unstored mirror are halved, columns 0 and n/2 become
+    ``(G[u] + conj(G[-u])) / 2`` (as :func:`accel.spectral.hermitian_part_of_half`).
+
+    The halving is the exponent step ``exp - 1``; the pair sums are one add each and may
+    need one more bit, in which case the whole tensor is rounded by one bit.
+    """
+    n = g.shape[-2]
+    rows = (-np.arange(n)) % n
+    re, im = g.re.copy(), g.im.copy()
+    for c in (0, n // 2):
+        re[..., c] = g.re[..., c] + g.re[..., rows, c]
+        im[..., c] = g.im[..., c] - g.im[..., rows, c]
+    exp = g.exp - 1
+    lo, hi = -(1 << (g.bits - 1)), (1 << (g.bits - 1)) - 1
+    if re.min(initial=0) < lo or im.min(initial=0) < lo or re.max(initial=0) > hi or im.max(initial=0) > hi:
+        re, im, exp = round_shift(re, 1), round_shift(im, 1), exp + 1
+    return normalize(CTensor(saturate(re, g.bits), saturate(im, g.bits), exp, g.bits))
+
+
+# --------------------------------------------------------------------------- the network
+
+@dataclass
+class FixedTrace:
+    """One layer in one step: input and output tensors, what backward needs, gradients."""
+    name: str
+    x: CTensor
+    y: CTensor
+    aux: dict[str, Any] = field(default_factory=dict)
+    g_out: Any = None
+    g_in: Any = None
+
+
+@dataclass
+class Param:
+    """A parameter in hardware: mantissas at a fixed exponent, its momentum and format."""
+    value: CTensor
+    momentum: CTensor | None = None
+    fmt: SgdFormat | None = None
+
+
+class FixedNet:
+    """The network of :class:`accel.golden.GoldenNet`, computed by the unit models.
+
+    Starts from the golden model's initial parameters (same seed, same network), quantized
+    to ``weight_bits``.  API as the golden model: ``forward``, ``backward``,
+    ``loss_and_grads``, ``step``, ``train_step``, ``predict``; ``float_params()`` gives
+    the parameter values for comparison.
+    """
+
+    def __init__(self, cfg: NetworkConfig, accel: AcceleratorConfig, seed: int | None = None,
+                 golden: GoldenNet | None = None):
+        self.cfg = cfg
+        self.w = Widths.of(accel)
+        self.sat = Saturations()
+        self.plan = ShiftPlan()
+        self.ctx = Ctx(self.w, self.sat, self.plan)
+        self.shapes = layer_shapes(cfg)
+        golden = golden or GoldenNet(cfg, half=True, seed=seed)
+        self.input_size = golden.input_size
+        self.keeps = [self._keep(i) for i in range(len(self.shapes))]
+        self.lr, self.momentum = cfg.training.lr, cfg.training.momentum
+        self.params: dict[str, Param] = {}
+        for name, p in golden.params.items():
+            peak = float(max(np.max(np.abs(np.real(p))), np.max(np.abs(np.imag(p))))) or ZERO_PARAM_RANGE
+            exp = exponent_for(peak, self.w.weight, WEIGHT_HEADROOM)
+            self.params[name] = Param(CTensor.from_complex(p, self.w.weight, exp, self.sat, "init", name))
+
+    # -- forward ----------------------------------------------------------------------
+    def input_spectrum(self, x: np.ndarray) -> CTensor:
+        """Images -> data_bits mantissas (exponent from their peak, chosen by the host that
+        streams them in) -> zero-pad -> 2-D FFT, half spectrum."""
+        x = np.asarray(x, np.float64)
+        n = x.shape[-1]
+        if self.input_size != n:
+            x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(0, self.input_size - n)] * 2)
+        exp = exponent_for(float(np.max(np.abs(x), initial=0.0)), self.w.data)
+        m = quantize(x, self.w.data, exp, self.sat, "input", "images", self.w.rounding)
+        return normalize(fft2d_half(real_tensor(m, exp, self.w.data), twiddle_bits=self.w.twiddle,
+                                    sat=self.sat))
+
+    def _keep(self, i: int) -> np.ndarray | None:
+        """The bins of layer i's output that hardware computes: all, unless a crop reads
+        it directly or through bin-local activations (pwl, linear); then what the crop reads."""
+        s = self.shapes[i]
+        if isinstance(s.layer, (PoolLayer, DenseLayer)):
+            return None
+        for t in self.shapes[i + 1:]:
+            if isinstance(t.layer, PoolLayer):
+                return crop_keep(s.out_size, t.out_size) if t.out_size < t.in_size else None
+            if not (isinstance(t.layer, ActLayer) and t.layer.kind in ("pwl", "linear")):
+                return None
+        return None
+
+    def conv_weights(self, s: LayerShape) -> CTensor:
+        """Spectral weights W from the stored parameter (sinc: interpolated on the MAC
+        array, only the bins the layer's output needs)."""
+        L = s.layer
+        v = self.params[f"{L.name}.weight"].value
+        if L.param == "sinc":
+            return sinc_interp_fixed(v, s.out_size, L.kernel, self.w.weight, self.ctx, f"{L.name}.weights",
+                                     self.keeps[s.index])
+        return v
+
+    def _forward_layer(self, s: LayerShape, x: CTensor) -> tuple[CTensor, dict[str, Any]]:
+        L, w, sat, c = s.layer, self.w, self.sat, self.ctx
+        if isinstance(L, ConvLayer):
+            resized = x.shape[-2] != s.out_size
+            xc = zero_pad_fixed(x, s.out_size, c) if resized else x
+            wt = self.conv_weights(s)
+            y = conv_forward_fixed(xc, wt, c, f"{L.name}.forward", self.keeps[s.index])
+            if L.bias:
+                b = self.params[f"{L.name}.bias"].value
+                y = normalize(add_dc_bias(y, b.re, b.exp, s.out_size, sat, w.rounding))
+            return y, {"W": wt, "x_conv": xc, "interp": resized}
+        if isinstance(L, ActLayer):
+            if L.kind == "pwl":
+                table = pwl_fixed_table(*pwl_table(L), x.exp, w.data, sat=sat)
+                return normalize(masked(pwl_forward(x, table, sat, w.rounding), self.keeps[s.index])), \
+                    {"table": table}
+            if L.kind == "spatial":
+                z = ifft2d_half(x, twiddle_bits=w.twiddle, sat=sat)          # real images
+                mask = z.re > 0
+                a = CTensor(np.where(mask, z.re, 0), np.zeros_like(z.re), z.exp, z.bits)
+                y = fft2d_half(a, twiddle_bits=w.twiddle, sat=sat)
+                return normalize(masked(y, self.keeps[s.index])), {"mask": mask}
+            return x, {}
+        if isinstance(L, PoolLayer):
+            if s.out_size == s.in_size:
+                return x, {}
+            return normalize(crop_half(x, s.out_size, sat=sat, rounding=w.rounding)), {}
+        if isinstance(L, DenseLayer):
+            feats = self.features(x)
+            wd = self.params[f"{L.name}.weight"].value
+            logits = gemm(feats, swap_last(wd[None]), False, w.data, c, f"{L.name}.forward")[0]
+            b = self.params[f"{L.name}.bias"].value
+            if logits.exp >= b.exp:
+                bias = round_shift(b.re, logits.exp - b.exp, w.rounding)
+            else:
+                bias = b.re << np.int64(b.exp - logits.exp)
+            out = CTensor(saturate(logits.re + bias[None, :], w.data, sat, "cmac", "bias"),
+                          logits.im, logits.exp, w.data)
+            return out, {"features": feats}
+        raise TypeError(f"unknown layer {L!r}")
+
+    @staticmethod
+    def features(x: CTensor) -> CTensor:
+        """Classifier input (1, B, 2 C n (n/2+1)): Re then Im of the half spectrum, real."""
+        B = x.shape[0]
+        f = np.concatenate([x.re.reshape(B, -1), x.im.reshape(B, -1)], axis=1)
+        return real_tensor(f[None], x.exp, x.bits)
+
+    def forward(self, x: np.ndarray) -> tuple[CTensor, list[FixedTrace]]:
+        """Real images (B, C, n, n) -> logits (a real CTensor (B, classes)) and traces."""
+        X = self.input_spectrum(x)
+        traces = []
+        for s in self.shapes:
+            Y, aux = self._forward_layer(s, X)
+            traces.append(FixedTrace(s.layer.name, X, Y, aux))
+            X = Y
+        return X, traces
+
+    # -- backward ---------------------------------------------------------------------
+    def loss_gradient(self, logits: CTensor, labels: np.ndarray) -> tuple[float, CTensor]:
+        """Host step: softmax cross-entropy of the logits, dL/dlogits in ``grad_bits``."""
+        loss, G = softmax_cross_entropy(logits.value().real, labels)
+        g = CTensor.from_complex(G, self.w.grad, sat=self.sat, unit="host", tensor="dlogits")
+        return loss, g
+
+    def _backward_layer(self, s: LayerShape, tr: FixedTrace, g: CTensor,
+                        need_data: bool) -> tuple[CTensor | None, dict[str, CTensor]]:
+        L, w, sat, c = s.layer, self.w, self.sat, self.ctx
+        grads: dict[str, CTensor] = {}
+        if isinstance(L, DenseLayer):
+            feats = tr.aux["features"]
+            wd = self.params[f"{L.name}.weight"].value
+            gl = real_tensor(g.re[None], g.exp, g.bits)                               # (1, B, classes)
+            gw = gemm(swap_last(gl), feats, False, w.grad, c, f"{L.name}.weight-gradient")
+            grads[f"{L.name}.weight"] = gw[0]
+            B = g.shape[0]
+            shift = ceil(log2(B)) if B > 1 else 0
+            gb = saturate(round_shift(g.re.sum(axis=0), shift, w.rounding), w.grad, sat, "cmac", "bias_grad")
+            grads[f"{L.name}.bias"] = real_tensor(gb, g.exp + shift, w.grad)
+            gf = gemm(gl, wd[None], False, w.grad, c, f"{L.name}.backward-data")[0]     # (B, F)
+            C, n = s.in_channels, s.in_size
+            h = half_cols(n)
+            F = C * n * h
+            gx = CTensor(gf.re[:, :F].reshape(B, C, n, h), gf.re[:, F:].reshape(B, C, n, h), gf.exp, gf.bits)
+            return hermitian_project_half(gx), grads
+        if isinstance(L, ConvLayer):
+            xc = tr.aux["x_conv"]
+            gw = conv_weight_grad_fixed(g, xc, c, f"{L.name}.weight-gradient")
+            if L.param == "sinc":
+                gw = sinc_adjoint_fixed(gw, L.kernel, w.grad, c, f"{L.name}.weights-adjoint")
+            grads[f"{L.name}.weight"] = gw
+            if L.bias:
+                gb, e = bias_grad_fixed(g, s.out_size, w.grad, sat, w.rounding)
+                grads[f"{L.name}.bias"] = real_tensor(gb, e, w.grad)
+            if not need_data:
+                return None, grads
+            gx = conv_backward_data_fixed(g, tr.aux["W"], c, f"{L.name}.backward-data")
+            if tr.aux["interp"]:
+                gx = zero_pad_adjoint_fixed(gx, s.in_size, c)
+            return gx, grads
+        if not need_data:
+            return None, grads
+        if isinstance(L, ActLayer):
+            if L.kind == "pwl":
+                return normalize(pwl_backward(tr.x, g, tr.aux["table"], sat, w.rounding)), grads
+            if L.kind == "spatial":
+                z = ifft2d_half(g, twiddle_bits=w.twiddle, sat=sat)
+                a = CTensor(np.where(tr.aux["mask"], z.re, 0), np.zeros_like(z.re), z.exp, z.bits)
+                return normalize(fft2d_half(a, twiddle_bits=w.twiddle, sat=sat)), grads
+            return g, grads
+        if isinstance(L, PoolLayer):
+            if s.out_size == s.in_size:
+                return g, grads
+            return normalize(pad_half(g, s.in_size, sat=sat, rounding=w.rounding)), grads
+        raise TypeError(f"unknown layer {L!r}")
+
+    def backward(self, traces: list[FixedTrace], g_logits: CTensor) -> dict[str, CTensor]:
+        """Backward-data and weight-gradient of every layer, last to first."""
+        grads: dict[str, CTensor] = {}
+        g = g_logits
+        for i in range(len(self.shapes) - 1, -1, -1):
+            traces[i].g_out = g
+            g, layer_grads = self._backward_layer(self.shapes[i], traces[i], g, need_data=i > 0)
+            grads.update(layer_grads)
+            traces[i].g_in = g
+        return grads
+
+    def loss_and_grads(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, dict[str, CTensor], list[FixedTrace]]:
+        logits, traces = self.forward(x)
+        loss, g = self.loss_gradient(logits, labels)
+        return loss, self.backward(traces, g), traces
+
+    # -- update -----------------------------------------------------------------------
+    def step(self, grads: dict[str, CTensor]) -> None:
+        """SGD with momentum on every parameter (``accel.fixed.update``)."""
+        for name, g in grads.items():
+            p = self.params[name]
+            if p.fmt is None:
+                mom_bits = self.w.grad + MOMENTUM_EXTRA_BITS
+                v_exp = momentum_exponent(g.exp, self.w.grad, mom_bits, self.momentum)
+                p.fmt = sgd_format(self.lr, self.momentum, self.w.weight, p.value.exp, mom_bits, v_exp)
+                zeros = np.zeros(p.value.shape, np.int64)
+                p.momentum = CTensor(zeros, zeros.copy(), v_exp, mom_bits)
+            if self._is_spectral(name):
+                p.value, p.momentum = sgd_step_complex(p.value, p.momentum, g, p.fmt, self.sat)
+            else:
+                w_re, v_re = sgd_step(p.value.re, p.momentum.re, g.re, g.exp, p.fmt, self.sat)
+                p.value = CTensor(w_re, p.value.im, p.value.exp, p.value.bits)
+                p.momentum = CTensor(v_re, p.momentum.im, p.momentum.exp, p.momentum.bits)
+
+    def calibrate(self, x: np.ndarray, labels: np.ndarray) -> None:
+        """Set every GEMM's shift from one forward/backward pass (parameters unchanged)."""
+        self.loss_and_grads(x, labels)
+        self.plan.update()
+
+    def train_step(self, x: np.ndarray, labels: np.ndarray) -> float:
+        """One iteration (the very first batch calibrates the shift plan first); the plan
+        then follows the maxima each iteration observed."""
+        if not self.plan.shifts:
+            self.calibrate(x, labels)
+        loss, grads, _ = self.loss_and_grads(x, labels)
+        self.step(grads)
+        self.plan.update()
+        return loss
+
+    def predict(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
+        out = [self.forward(x[i:i + batch])[0].re.argmax(axis=1) for i in range(0, len(x), batch)]
+        return np.concatenate(out)
+
+    def float_params(self) -> dict[str, np.ndarray]:
+        """Parameter values (complex for spectra, real for the classifier and biases)."""
+        out = {}
+        for name, p in self.params.items():
+            v = p.value.value()
+            out[name] = v if self._is_spectral(name) else v.real
+        return out
+
+    def _is_spectral(self, name: str) -> bool:
+        """Conv weights are complex spectra; the classifier and biases are real."""
+        layer, kind = name.rsplit(".", 1)
+        return kind == "weight" and any(isinstance(s.layer, ConvLayer) and s.layer.name == layer
+                                        for s in self.shapes)
