@@ -7,10 +7,12 @@ Plain, well-named numbers that ``accel.energy`` (issue 5) prices:
 * per SRAM buffer: ``reads`` and ``writes`` in buffer words; DRAM ``read_bytes`` and
   ``write_bytes``;
 * operations: ``butterflies`` (radix-2, of the 1-D transforms actually run),
+  ``twiddle_mults`` (samples through a non-trivial twiddle multiplier),
   ``fft_transforms``, ``complex_macs`` (per-bin GEMMs), ``sinc_macs`` (interpolation and
   projection), ``real_macs`` (classifier), ``activations`` (values through the PWL or ReLU
   lanes), ``loss_values``, ``updates`` (parameter values updated), ``crop_passes``,
-  ``crop_skipped_bins`` (bins of cropped half spectra never computed), ``dram_transfers``.
+  ``crop_skipped_bins`` (bins of cropped half spectra never computed), ``crop_fold_adds``,
+  ``dram_transfers``.
 
 Per layer x phase, operations and traffic belong to the descriptors of that layer and
 phase.  Cycles are attributed by completion: the program's running maximum of descriptor
@@ -32,8 +34,9 @@ from accel.program import Phase
 from .engine import LABELS, UNITS, Run, covered
 
 STALL_CAUSES = LABELS[1:]
-OP_COUNTERS = ("butterflies", "fft_transforms", "complex_macs", "sinc_macs", "real_macs", "activations",
-               "loss_values", "updates", "crop_passes", "crop_skipped_bins", "dram_transfers")
+OP_COUNTERS = ("butterflies", "twiddle_mults", "fft_transforms", "complex_macs", "sinc_macs", "real_macs",
+               "activations", "loss_values", "updates", "crop_passes", "crop_skipped_bins", "crop_fold_adds",
+               "dram_transfers")
 
 
 @dataclass

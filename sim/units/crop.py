@@ -26,6 +26,12 @@ def kept_bins(m: int) -> int:
     return (m + 1) * (m // 2 + 1)
 
 
+def fold_adds(m: int) -> int:
+    """Complex additions of one crop pass: the Nyquist row (m/2 + 1 bins, two input rows
+    each) and the Nyquist column (m bins, the mirrored value added)."""
+    return m // 2 + 1 + m
+
+
 def expand(d: Crop, m: Machine) -> Expansion:
     """One transaction: ``count`` passes back to back."""
     small = d.m * (d.m // 2 + 1)
@@ -38,7 +44,8 @@ def expand(d: Crop, m: Machine) -> Expansion:
         per, span = crop_pass_cycles(d.n, d.m), crop_latency_cycles(d.n, d.m)
         reads = {d.src.buf: m.words(d.src.buf, d.count * kept_bins(d.m))}
         writes = {d.dst.buf: m.words(d.dst.buf, d.count * small)}
-        ops = {"crop_passes": d.count, "crop_skipped_bins": d.count * crop_skipped(d.n, d.m)}
+        ops = {"crop_passes": d.count, "crop_skipped_bins": d.count * crop_skipped(d.n, d.m),
+               "crop_fold_adds": d.count * fold_adds(d.m)}
     compute = d.count * per
     occ = max(compute, m.port_cycles(merge(reads, writes)))
     return Expansion([Work(occ, compute, span - per)], reads, writes, ops=ops)

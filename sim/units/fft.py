@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from accel.fixed.fft import FFT_II, fft_butterflies, fft_latency
+from accel.fixed.fft import FFT_II, fft_butterflies, fft_latency, fft_multiplier_stages
 from accel.program import Fft2d
 
 from . import Expansion, Machine, Work
@@ -79,5 +79,6 @@ def expand(d: Fft2d, m: Machine) -> Expansion:
                               after=index[(1, g)]))
         index[(p, g)] = len(works) - 1
     ops = {"fft_transforms": d.images * (t1 + t2),
-           "butterflies": d.images * (t1 + t2) * fft_butterflies(size)}
+           "butterflies": d.images * (t1 + t2) * fft_butterflies(size),
+           "twiddle_mults": d.images * (t1 + t2) * size * fft_multiplier_stages(size)}
     return Expansion(works, {d.src.buf: rd}, {d.dst.buf: wr}, ops=ops)
