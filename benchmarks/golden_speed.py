@@ -9,7 +9,10 @@ batch 32 on lenet-digits and cifar-small, for
   "torch not installed".
 
 Inputs are seeded Gaussian images and random labels.  Every figure is the median of
-REPEATS timed steps after one warm-up step.  Prints a table and the ratios to the
+REPEATS timed steps after one warm-up step.  Everything runs on one thread (numpy's BLAS
+through threadpoolctl, ``torch.set_num_threads(1)``), as ``fdaccel train`` does: on the
+shared 2-core machine multi-threaded BLAS timings swung by up to 10x with other load,
+and one thread compares the algorithms rather than the thread pools.  Prints a table and the ratios to the
 frequency model, and writes ``benchmarks/results/golden_speed.json``.
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ from statistics import median
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -102,11 +106,12 @@ def torch_step(cfg: NetworkConfig, x: np.ndarray, y: np.ndarray, dtype_name: str
 def main() -> int:
     try:
         import torch
+        torch.set_num_threads(1)
         torch_info = {"version": torch.__version__, "threads": torch.get_num_threads()}
     except ImportError:
         torch, torch_info = None, None
-    # numpy models of every network first: torch's OpenMP threads keep spinning after a
-    # step and would slow down whatever numpy runs next on a small machine.
+    # numpy models of every network first, then torch (its thread pool must not run
+    # alongside numpy's on a small machine).
     cases, timings = {}, {}
     for name, repeats in NETWORKS.items():
         cfg = load_network(name)
@@ -117,8 +122,9 @@ def main() -> int:
         models = {"frequency (half spectra)": GoldenNet(cfg, half=True),
                   "frequency (full spectra)": GoldenNet(cfg, half=False),
                   "spatial numpy": SpatialNet(cfg)}
-        for label, m in models.items():
-            timings[name, label] = time_steps(lambda m=m: m.train_step(x, y), repeats)
+        with threadpool_limits(limits=1, user_api="blas"):
+            for label, m in models.items():
+                timings[name, label] = time_steps(lambda m=m: m.train_step(x, y), repeats)
     for name, (cfg, x, y, repeats) in cases.items():
         for dtype in ("float32", "float64"):
             timings[name, f"torch conv2d {dtype}"] = (
@@ -135,7 +141,7 @@ def main() -> int:
     print(table(keys, [["-" if r[k] is None else r[k] for k in keys] for r in rows], floatfmt=".3g"))
     print("ratio_to_frequency: step time / frequency-domain golden model (half spectra) step time")
     write_json(OUT, {"python": platform.python_version(), "numpy": np.__version__,
-                     "machine": platform.machine(), "torch": torch_info,
+                     "machine": platform.machine(), "torch": torch_info, "numpy_blas_threads": 1,
                      "what": "median seconds of one forward+backward+update step, batch 32",
                      "results": rows})
     print(f"wrote {OUT}")
