@@ -608,6 +608,8 @@ class _Builder:
                 if t.resident or t.scratch or (load and o.mode == "w") or (not load and o.mode == "r"):
                     continue
                 words = self.m.words(t.buf, cnt * self._per_unit(o, blk, K), o.complex_, t.bits)
+                if words == 0:
+                    continue
                 offset = self.m.words(t.buf, self._first_value(o, u0, blk, op.gemm), o.complex_, t.bits)
                 kind = DramLoad if load else DramStore
                 res.append(kind(op.layer, op.phase, t.dram_id, r[j], offset, words))

@@ -121,3 +121,42 @@ def collect(run: Run, buffer_names: list[str]) -> Stats:
 def utilization(block: dict[str, Any], cycles: int) -> float:
     """Busy fraction of a unit block over ``cycles``."""
     return block["busy"] / cycles if cycles else 0.0
+
+
+def energy_actions(ops: dict[str, int], memory: dict[str, Any], phase: str | None = None) -> dict[tuple[str, str], int]:
+    """Counters -> action counts keyed (component, action), as ``accel.energy`` prices them.
+
+    Components are those of :func:`accel.energy.components_of`: ``cmac`` (a complex MAC of
+    the conv GEMMs and the sinc matmuls; ``real_mac`` for the classifier), ``fft``
+    (radix-2 butterflies; twiddle multiplies), ``pwl`` (``eval`` forward, ``slope``
+    multiply backward), ``crop`` (fold additions), ``sgd`` (one update per stored parameter
+    value), one ``<buffer>_sram`` per SRAM buffer (reads and writes in words) and ``dram``
+    (64-bit transfers).  ``phase`` (a layer x phase row's) decides eval vs slope; totals
+    without a phase count activations as forward evaluations only if no row says otherwise,
+    so callers sum per-row actions for totals.  The loss gradient runs on the host and is
+    not priced.
+    """
+    acts = {
+        ("cmac", "mac"): ops.get("complex_macs", 0) + ops.get("sinc_macs", 0),
+        ("cmac", "real_mac"): ops.get("real_macs", 0),
+        ("fft", "butterfly"): ops.get("butterflies", 0),
+        ("fft", "twiddle"): ops.get("twiddle_mults", 0),
+        ("pwl", "slope" if phase not in (None, "forward") else "eval"): ops.get("activations", 0),
+        ("crop", "fold"): ops.get("crop_fold_adds", 0),
+        ("sgd", "update"): ops.get("updates", 0),
+        ("dram", "read"): -(-memory["dram"]["read_bytes"] // 8),
+        ("dram", "write"): -(-memory["dram"]["write_bytes"] // 8),
+    }
+    for name, rw in memory["sram"].items():
+        acts[(f"{name}_sram", "read")] = rw["reads"]
+        acts[(f"{name}_sram", "write")] = rw["writes"]
+    return {k: int(v) for k, v in acts.items() if v}
+
+
+def total_actions(stats: Stats) -> dict[tuple[str, str], int]:
+    """Action counts of the whole iteration: the sum of every layer x phase row's."""
+    out: dict[tuple[str, str], int] = {}
+    for row in stats.layers:
+        for k, v in energy_actions(row["ops"], row["memory"], row["phase"]).items():
+            out[k] = out.get(k, 0) + v
+    return out
