@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=None)
     m.add_argument("--json", default=None, help="write a JSON report here")
     m.add_argument("--trace", default=None, help="write every transaction here (CSV)")
+    m.add_argument("--energy", default=None,
+                   help="energy table: built-in name, our YAML table or an Accelergy ERT (default: the accelerator's)")
+    m.add_argument("--csv", default=None, help="write the energy breakdown (layer x phase x component) here")
+    m.add_argument("--plot", default=None, metavar="DIR", help="write energy, comparison and timeline PNGs here")
 
     v = sub.add_parser("verilog", help="emit Verilog for every unit of an accelerator")
     v.add_argument("--accel", default=None)

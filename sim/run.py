@@ -16,6 +16,9 @@ from accel.config import AcceleratorConfig, NetworkConfig, as_dict, load_acceler
 from accel.program import Phase
 from accel.report import table, write_csv, write_json
 
+from accel.energy import load_table
+
+from .costs import ENERGY_CSV_HEADERS, Comparison, compare, energy_rows, write_plots
 from .engine import LABELS, UNITS, Run, execute
 from .schedule import Schedule, build_schedule
 from .stats import Stats, collect, utilization
@@ -109,6 +112,28 @@ def trace_rows(run: Run) -> list[list[Any]]:
     return out
 
 
+def energy_summary(cmp: Comparison, batch: int) -> str:
+    """Energy per iteration and per image, pJ per complex MAC, the breakdowns, and the
+    frequency / spatial comparison, naming the table used."""
+    e = cmp.freq.as_dict()
+    s = cmp.spatial.as_dict()
+    r = cmp.ratios()
+    lines = [f"energy ({', '.join(e['tables_used'])}): {e['total_pj'] / 1e6:.2f} uJ per iteration, "
+             f"{e['per_image_pj'] / 1e6:.3f} uJ per image, {e['pj_per_complex_mac']:.1f} pJ per complex MAC "
+             f"all included ({e['pj_per_complex_mac_array_only']:.2f} in the MAC array)" if e["pj_per_complex_mac"] else
+             f"energy ({', '.join(e['tables_used'])}): {e['total_pj'] / 1e6:.2f} uJ per iteration"]
+    lines.append(table(["level", "frequency_uJ", "spatial_uJ"],
+                       [[lv, round(e["by_level"].get(lv, 0) / 1e6, 3), round(s["by_level"].get(lv, 0) / 1e6, 3)]
+                        for lv in ("compute", "sram", "dram")]))
+    lines.append(table(["unit", "uJ", "share%"],
+                       [[c, round(v / 1e6, 3), round(100 * v / e["total_pj"], 1)]
+                        for c, v in sorted(e["by_component"].items(), key=lambda kv: -kv[1])]))
+    lines.append(f"spatial baseline (same multipliers, SRAM, DRAM, table): {cmp.spatial_cycles} cycles, "
+                 f"{s['total_pj'] / 1e6:.2f} uJ -> spatial/frequency: {r['cycles']:.2f}x cycles, "
+                 f"{r['energy']:.2f}x energy")
+    return "\n".join(lines)
+
+
 TRACE_HEADERS = ["unit", "start", "end", "done", "layer", "phase", "descriptor", "kind", "waited", "waited_for"]
 
 
@@ -116,6 +141,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     """The body of ``fdaccel simulate``."""
     accel = load_accelerator(args.accel)
     net = load_network(args.network)
+    table = load_table(getattr(args, "energy", None), accel)
     batch = args.batch if args.batch is not None else net.training.batch
     if args.seed is not None:
         net = dataclasses.replace(net, training=dataclasses.replace(net.training, seed=args.seed))
@@ -125,8 +151,17 @@ def run_simulate(args: argparse.Namespace) -> int:
           f"{st.total_cycles / accel.clock_mhz:.1f} us at {accel.clock_mhz:g} MHz "
           f"({len(sim.run.tx['start'])} transactions, {sim.wall_seconds:.2f} s)")
     print(text_table(sim))
+    cmp = compare(sim.stats, accel, net, batch, table)
+    print()
+    print(energy_summary(cmp, batch))
     if args.json:
-        write_json(args.json, report(sim))
+        write_json(args.json, {**report(sim), "energy": cmp.freq.as_dict(), "baseline": cmp.as_dict()})
+    if getattr(args, "csv", None):
+        write_csv(args.csv, ENERGY_CSV_HEADERS, energy_rows(cmp.freq))
+    if getattr(args, "plot", None):
+        spans = [(r[0], r[1], r[2], r[5]) for r in trace_rows(sim.run)]
+        for path in write_plots(args.plot, cmp, spans, net.name):
+            print(f"wrote {path}")
     if args.trace:
         write_csv(args.trace, TRACE_HEADERS, trace_rows(sim.run))
     return 0
