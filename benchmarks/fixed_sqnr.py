@@ -5,7 +5,11 @@ dicts with at least ``"what"`` and ``"sqnr_db"``); add conv-layer and whole-forw
 by appending functions.  The FFT rows: the integer model of the radix-2^2 SDF pipeline
 (``accel.fixed.fft``, 18-bit twiddles, default guard bit) at n = 16, 64, 256 and data
 widths 8..24, on seeded uniform complex inputs at 0.7 of full scale, against
-``numpy.fft.fft``.  Prints a table and writes ``benchmarks/results/fixed_sqnr.json``.
+``numpy.fft.fft``.  The conv and forward rows: ``accel.fixed.net.FixedNet`` on
+lenet-digits (a batch of 32 digits, shift plan calibrated on another batch; weights and
+gradients at 16 bits, 48-bit accumulators) against the float64 golden model -- the
+first conv layer's output on the bins the following crop reads, and the logits of the
+whole forward pass.  Prints a table and writes ``benchmarks/results/fixed_sqnr.json``.
 """
 from __future__ import annotations
 
@@ -46,7 +50,34 @@ def fft_rows() -> list[dict]:
     return rows
 
 
-ROW_SOURCES: list[Callable[[], list[dict]]] = [fft_rows]
+def network_rows() -> list[dict]:
+    """SQNR of lenet-digits' first conv output and of its logits, fixed vs golden."""
+    from accel.config import load_accelerator, load_network
+    from accel.data import load_dataset
+    from accel.fixed.net import FixedNet
+    from accel.golden import GoldenNet
+
+    net = load_network("lenet-digits")
+    data = load_dataset(net)
+    x, calib, labels = data.x_train[:32], data.x_train[32:64], data.y_train[32:64]
+    logits_ref, ref = GoldenNet(net, seed=0).forward(x)
+    n = net.input.size
+    rows = []
+    for bits in DATA_BITS:
+        accel = load_accelerator({"formats": {"data_bits": bits}, "mac_array": {"acc_bits": 48}})
+        fixed = FixedNet(net, accel, seed=0)
+        fixed.calibrate(calib, labels)
+        logits, traces = fixed.forward(x)
+        keep = fixed.keeps[0]
+        conv_ref = ref[0].y if keep is None else ref[0].y * keep
+        rows.append({"what": "conv", "n": n, "data_bits": bits, "twiddle_bits": accel.formats.twiddle_bits,
+                     "sqnr_db": round(sqnr_db(conv_ref, traces[0].y.value()), 2)})
+        rows.append({"what": "forward", "n": n, "data_bits": bits, "twiddle_bits": accel.formats.twiddle_bits,
+                     "sqnr_db": round(sqnr_db(logits_ref, logits.value().real), 2)})
+    return rows
+
+
+ROW_SOURCES: list[Callable[[], list[dict]]] = [fft_rows, network_rows]
 
 
 def main() -> None:
