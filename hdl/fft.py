@@ -17,8 +17,9 @@ longer ones in a memory with a synchronous read and a registered write, so no pa
 memory -> adder -> memory in one cycle; a last register rounds and saturates
 (2-cycle register stages, 3-cycle memory stages).
 
-The twiddle multiplier registers its operands (the ROM read and the pre-adders), its
-three products, the two sums, and the rounded, saturated result (4 cycles).  Every
+The twiddle multiplier registers the ROM read and the pre-adders, then the multiplier
+operands again in fabric, its three products, the two sums, and the rounded, saturated
+result (5 cycles).  Every
 register-to-register path holds at most one carry chain; saturation checks sign bits.
 """
 from __future__ import annotations
@@ -220,28 +221,37 @@ class _Twiddle(Elaboratable):
         rp = rom.read_port(domain="sync")
         pos = Signal(range(M))
         ce, x, out = self.ce, self.inp, self.out
-        v1, v2, v3 = Signal(), Signal(), Signal()
+        v1, v2, v3, v4 = Signal(), Signal(), Signal(), Signal()
         a1 = Signal(signed(w))
         bma1 = Signal(signed(w + 1))
         apb1 = Signal(signed(w + 1))
+        a2 = Signal(signed(w))
+        bma2 = Signal(signed(w + 1))
+        apb2 = Signal(signed(w + 1))
+        tw2 = Signal(layout)
         p1 = Signal(signed(w + T))
         p2 = Signal(signed(w + T + 1))
         p3 = Signal(signed(w + T + 1))
-        re3 = Signal(signed(w + T + 2))
-        im3 = Signal(signed(w + T + 2))
+        re4 = Signal(signed(w + T + 2))
+        im4 = Signal(signed(w + T + 2))
         shift = T - 2
-        tw = rp.data
         m.d.comb += [rp.en.eq(ce), rp.addr.eq(pos)]
         with m.If(ce):
             with m.If(x.valid):
                 m.d.sync += pos.eq(pos + 1)
             m.d.sync += [
+                # 1: ROM read (memory output register), pre-adders
                 v1.eq(x.valid), a1.eq(x.re), bma1.eq(x.im - x.re), apb1.eq(x.re + x.im),
-                v2.eq(v1), p1.eq(a1 * tw.s), p2.eq(tw.c * bma1), p3.eq(tw.d * apb1),
-                v3.eq(v2), re3.eq(p1 - p3), im3.eq(p1 + p2),
-                out.valid.eq(v3),
-                out.re.eq(_saturated(_half_up(re3, shift), w)),
-                out.im.eq(_saturated(_half_up(im3, shift), w)),
+                # 2: multiplier operands in fabric registers (the ROM may be a block RAM,
+                # whose clock-to-output is too slow to feed a multiplier directly)
+                v2.eq(v1), a2.eq(a1), bma2.eq(bma1), apb2.eq(apb1), tw2.eq(rp.data),
+                # 3: products
+                v3.eq(v2), p1.eq(a2 * tw2.s), p2.eq(tw2.c * bma2), p3.eq(tw2.d * apb2),
+                # 4: sums; 5: round and saturate
+                v4.eq(v3), re4.eq(p1 - p3), im4.eq(p1 + p2),
+                out.valid.eq(v4),
+                out.re.eq(_saturated(_half_up(re4, shift), w)),
+                out.im.eq(_saturated(_half_up(im4, shift), w)),
             ]
         return m
 

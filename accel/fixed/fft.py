@@ -75,8 +75,9 @@ OUTPUT_LATENCY = 2
 pipeline enable)."""
 GUARD_BITS = 1
 """Default extra internal bits (see the module docstring)."""
-CMUL_LATENCY = 4
-"""Twiddle multiplier pipeline: operands, products, sums, round/saturate registers."""
+CMUL_LATENCY = 5
+"""Twiddle multiplier pipeline: ROM read and pre-adders, operand, product, sum and
+round/saturate registers."""
 MEMORY_DELAY_MIN = 8
 """Butterfly stages whose delay line holds at least this many samples keep it in a
 memory (synchronous read, add, round: three cycles); shorter ones use registers (add,
