@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import ceil, log2
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -49,7 +49,8 @@ from accel.spectral import half_cols, sinc_matrix
 from .act import pwl_backward, pwl_fixed_table, pwl_forward
 from .core import CTensor, Saturations, exponent_for, quantize, round_shift, saturate
 from .crop import crop_half, pad_half
-from .fft2d import block_normalize, fft2d_half, ifft2d_half
+from .fft import fft_fixed
+from .fft2d import block_normalize, column_count
 from .mac import cmac_gemm, output_shift
 from .update import SgdFormat, momentum_exponent, sgd_format, sgd_step, sgd_step_complex
 
@@ -174,16 +175,23 @@ class Ctx:
 
 
 def gemm(a: CTensor, b: CTensor, conj_b: bool, out_bits: int, c: Ctx, key: str,
-         keep: np.ndarray | None = None) -> CTensor:
+         keep: np.ndarray | None = None,
+         epilogue: Callable[[CTensor, Saturations], CTensor] | None = None) -> CTensor:
     """One per-bin GEMM on the MAC array with the plan's shift, normalized for its reader.
 
     ``keep`` (a boolean array broadcasting against the output) marks the outputs the
     hardware computes; the others are left zero and do not count for the maximum.
+    ``epilogue`` is what the array's output stage does to the result before it is
+    written (the bias add), at the GEMM's own output exponent: that exponent is known
+    when the GEMM starts (operand exponents + shift), while the normalized one is known
+    only once the whole tensor is written.
     """
     shift = c.plan.shift(key, a.shape[-1], a.bits, b.bits, out_bits)
     local = Saturations()
     out = cmac_gemm(a, b, conj_b, c.w.acc, out_bits, shift, local, c.w.rounding)
     out = masked(out, keep)
+    if epilogue is not None:
+        out = epilogue(out, local)
     c.plan.observe(key, out, shift, local.total > 0)
     c.sat.merge(local)
     return normalize(out)
@@ -203,6 +211,33 @@ def crop_keep(n: int, m: int) -> np.ndarray:
     return k[:, None] & (np.arange(half_cols(n)) <= m // 2)[None, :]
 
 
+def crop_mask(n: int, m: int) -> np.ndarray | None:
+    """:func:`crop_keep` if a crop to m < n reads the spectrum, None (all bins) if m >= n."""
+    return crop_keep(n, m) if m < n else None
+
+
+def read_sizes(shapes: list[LayerShape]) -> list[int]:
+    """For every layer, the crop size at which its input is read (its input size: all bins).
+
+    A cropping pool reads its input at its output size; bin-local layers (circular convs,
+    pwl and linear activations, pools that do not crop) read their input at the size their
+    own output is read at; spatial activations, zero-padded convs (their IFFT) and the
+    classifier read every bin.  Producers compute only the bins their reader reads (the
+    schedule, ``sim/schedule.py``, uses the same sizes)."""
+    keep = [s.in_size for s in shapes]
+    for i in range(len(shapes) - 1, -1, -1):
+        s = shapes[i]
+        layer = s.layer
+        nxt = keep[i + 1] if i + 1 < len(shapes) else s.out_size
+        if isinstance(layer, PoolLayer):
+            keep[i] = layer.size if layer.size < s.in_size else nxt
+        elif isinstance(layer, ConvLayer):
+            keep[i] = nxt if layer.padding == "circular" else s.in_size
+        elif isinstance(layer, ActLayer) and layer.kind != "spatial":
+            keep[i] = nxt
+    return keep
+
+
 def quantized_matrix(s: np.ndarray, bits: int) -> CTensor:
     """A constant complex matrix (sinc interpolation) as ``bits``-bit mantissas."""
     return CTensor.from_complex(s, bits)
@@ -220,7 +255,8 @@ def sinc_interp_fixed(v: CTensor, N: int, k: int, out_bits: int, c: Ctx, key: st
     F = int(np.prod(lead)) if lead else 1
     vf = CTensor(full.re.reshape(F, k, k), full.im.reshape(F, k, k), full.exp, full.bits)
     s_b = CTensor(np.broadcast_to(S.re, (F, N, k)), np.broadcast_to(S.im, (F, N, k)), S.exp, S.bits)
-    t = gemm(s_b, vf, False, out_bits, c, f"{key}.sv")              # (F, N, k) = S V
+    rows = None if keep is None else keep.any(axis=-1)[None, :, None]   # the rows W is needed on
+    t = gemm(s_b, vf, False, out_bits, c, f"{key}.sv", rows)        # (F, N, k) = S V
     h = half_cols(N)
     st = swap_last(S[:h])                                            # (k, h) = S^T, half columns
     st_b = CTensor(np.broadcast_to(st.re, (F, k, h)), np.broadcast_to(st.im, (F, k, h)), st.exp, st.bits)
@@ -246,44 +282,138 @@ def sinc_adjoint_fixed(g: CTensor, k: int, out_bits: int, c: Ctx, key: str) -> C
                    out.exp, out.bits)
 
 
-def zero_pad_fixed(x: CTensor, N: int, c: Ctx) -> CTensor:
+# --------------------------------------------------------------------------- 2-D FFT engines
+
+def plane_shifts(t: CTensor) -> np.ndarray:
+    """Per plane (the last two axes), the left shift :func:`block_normalize` would apply to
+    that plane alone: the headroom its largest magnitude leaves (0 for an all-zero plane)."""
+    peak = np.maximum(np.abs(t.re).max(axis=(-2, -1), initial=0), np.abs(t.im).max(axis=(-2, -1), initial=0))
+    length = np.frexp(peak.astype(np.float64))[1]          # bit length (exact below 2**53)
+    s = t.bits - 1 - length
+    return np.where((peak == 0) | (s <= 0), 0, s).astype(np.int64)
+
+
+def _shift_planes(t: CTensor, s: np.ndarray) -> CTensor:
+    """Mantissas of every plane shifted left by its own ``s`` (exact)."""
+    k = s[..., None, None]
+    return CTensor(t.re << k, t.im << k, t.exp, t.bits)
+
+
+def _swap(t: CTensor) -> CTensor:
+    return CTensor(np.swapaxes(t.re, -1, -2), np.swapaxes(t.im, -1, -2), t.exp, t.bits)
+
+
+def fft2d_planes(x: CTensor, off: np.ndarray, c: Ctx, keep: int | None = None) -> tuple[CTensor, np.ndarray]:
+    """Forward 2-D FFT of real planes ``x`` (..., n, n) to half spectra (..., n, n/2+1) on
+    the FFT engines, as :func:`accel.fixed.fft2d.fft2d_half` but plane by plane.
+
+    An engine's transpose memory holds one plane, and the column pass reads it with the
+    left shift that plane's own maximum leaves, so every plane leaves the engine with its
+    own exponent: ``exp + off[p]``.  ``off`` (the planes' incoming exponent offsets, shape
+    ``x.shape[:-2]``) is carried through; :func:`align_planes` gives the tensor one
+    exponent again.  Plane by plane, the result does not depend on how many planes one
+    descriptor transforms.  Only the columns a crop to ``keep`` reads are transformed.
+    """
+    n = x.shape[-1]
+    w = c.w
+    real = CTensor(x.re, np.zeros_like(x.re), x.exp, x.bits)
+    rows = fft_fixed(real, data_bits=x.bits, twiddle_bits=w.twiddle, natural_order=True, sat=c.sat,
+                     tensor="fft2d")
+    cols = column_count(n, keep)
+    kept = _swap(rows[..., :cols])
+    s = plane_shifts(kept)
+    spec = _swap(fft_fixed(_shift_planes(kept, s), data_bits=x.bits, twiddle_bits=w.twiddle,
+                           natural_order=True, sat=c.sat, tensor="fft2d"))
+    pad = [(0, 0)] * (spec.re.ndim - 1) + [(0, n // 2 + 1 - cols)]
+    return CTensor(np.pad(spec.re, pad), np.pad(spec.im, pad), spec.exp, x.bits), off - s
+
+
+def ifft2d_planes(X: CTensor, off: np.ndarray, c: Ctx) -> tuple[CTensor, np.ndarray]:
+    """Inverse 2-D FFT of half spectra (..., n, n/2+1) to real planes (..., n, n), as
+    :func:`accel.fixed.fft2d.ifft2d_half` but plane by plane (see :func:`fft2d_planes`)."""
+    n, h = X.shape[-2:]
+    w = c.w
+    cols = _swap(fft_fixed(_swap(X), data_bits=X.bits, twiddle_bits=w.twiddle, inverse=True,
+                           natural_order=True, sat=c.sat, tensor="ifft2d"))
+    s = plane_shifts(cols)
+    cols = _shift_planes(cols, s)
+    src = n - np.arange(h, n)                                          # column n - v feeds column v
+    re = np.concatenate([cols.re, cols.re[..., src]], axis=-1)
+    im = np.concatenate([cols.im, -cols.im[..., src]], axis=-1)
+    rows = fft_fixed(CTensor(re, im, cols.exp, X.bits), data_bits=X.bits, twiddle_bits=w.twiddle,
+                     inverse=True, natural_order=True, sat=c.sat, tensor="ifft2d")
+    return CTensor(rows.re, np.zeros_like(rows.re), rows.exp, X.bits), off - s
+
+
+def align_planes(t: CTensor, off: np.ndarray, sat: Saturations | None = None) -> CTensor:
+    """Planes at exponents ``t.exp + off[p]`` -> one tensor at one exponent, normalized:
+    the exponent at which the largest magnitude of all planes uses the full width; planes
+    at finer exponents are rounded to it (half-up), coarser ones shifted left (exact).
+    Rounding can carry a value to 2**(bits-1): saturated, counted under ("fft", "align")."""
+    peak = np.maximum(np.abs(t.re).max(axis=(-2, -1), initial=0), np.abs(t.im).max(axis=(-2, -1), initial=0))
+    if not peak.any():
+        return t
+    top = t.exp + off + np.frexp(peak.astype(np.float64))[1]            # exponent above each plane's peak
+    E = int(top[peak > 0].max()) - (t.bits - 1)
+    d = E - (t.exp + off)                                              # > 0: round right, < 0: shift left
+    right = np.minimum(np.maximum(d, 0), 62)[..., None, None]       # as round_shift: |m| < 2**61
+    left = np.maximum(-d, 0)[..., None, None]
+
+    def one(m: np.ndarray) -> np.ndarray:
+        half = np.where(right > 0, np.int64(1) << np.maximum(right - 1, 0), 0)
+        return saturate(((m + half) >> right) << left, t.bits, sat, "fft", "align")
+
+    return CTensor(one(t.re), one(t.im), E, t.bits)
+
+
+def zero_pad_fixed(x: CTensor, N: int, c: Ctx, keep: int | None = None) -> CTensor:
     """Zero padding n -> N of the signal a half spectrum stands for: IFFT, pad, FFT on the
-    FFT engines (``S X S^T`` with ``S = F_N P F_n^-1``)."""
-    z = ifft2d_half(x, twiddle_bits=c.w.twiddle, sat=c.sat)
+    FFT engines (``S X S^T`` with ``S = F_N P F_n^-1``); only the bins a crop to ``keep``
+    reads if given."""
+    z, off = ifft2d_planes(x, np.zeros(x.shape[:-2], np.int64), c)
     n = z.shape[-1]
     pad = [(0, 0)] * (z.re.ndim - 2) + [(0, N - n), (0, N - n)]
     zp = CTensor(np.pad(z.re, pad), np.pad(z.im, pad), z.exp, z.bits)
-    return normalize(fft2d_half(zp, twiddle_bits=c.w.twiddle, sat=c.sat))
+    out, off = fft2d_planes(zp, off, c, keep)
+    return align_planes(masked(out, None if keep is None else crop_mask(N, keep)), off, c.sat)
 
 
 def zero_pad_adjoint_fixed(g: CTensor, n: int, c: Ctx) -> CTensor:
     """Adjoint of :func:`zero_pad_fixed`: ``S^H G = (N/n)^2 F_n P^T F_N^-1 G`` -- IFFT,
     keep the n x n corner, FFT; the factor (N/n)^2 is an exponent step."""
     N = g.shape[-2]
-    z = ifft2d_half(g, twiddle_bits=c.w.twiddle, sat=c.sat)
+    z, off = ifft2d_planes(g, np.zeros(g.shape[:-2], np.int64), c)
     zc = CTensor(z.re[..., :n, :n], z.im[..., :n, :n], z.exp, z.bits)
-    out = fft2d_half(zc, twiddle_bits=c.w.twiddle, sat=c.sat)
-    return normalize(CTensor(out.re, out.im, out.exp + 2 * int(log2(N // n)), out.bits))
+    out, off = fft2d_planes(zc, off, c)
+    return align_planes(CTensor(out.re, out.im, out.exp + 2 * int(log2(N // n)), out.bits), off, c.sat)
 
 
 def add_dc_bias(y: CTensor, bias: np.ndarray, bias_exp: int, N: int, sat: Saturations,
                 rounding: str) -> CTensor:
-    """``Y[:, o, DC] += N^2 bias[o]``: the bias aligned to Y's exponent, a saturating add
-    in the MAC array's output stage."""
+    """``Y[DC, b, o] += N^2 bias[o]`` on a GEMM result in bin layout (F, B, C) whose bin 0
+    is DC (the classifier's logits: F = 1, N = 1): the bias aligned to Y's exponent, a
+    saturating add in the MAC array's output stage."""
     aligned = round_shift(np.asarray(bias, np.int64), y.exp - (bias_exp + 2 * int(log2(N))), rounding) \
         if y.exp >= bias_exp + 2 * int(log2(N)) else \
         np.asarray(bias, np.int64) << np.int64(bias_exp + 2 * int(log2(N)) - y.exp)
     re = y.re.copy()
-    re[:, :, 0, 0] = saturate(re[:, :, 0, 0] + aligned[None, :], y.bits, sat, "cmac", "bias")
+    re[0] = saturate(re[0] + aligned[None, :], y.bits, sat, "cmac", "bias")
     return CTensor(re, y.im, y.exp, y.bits)
 
 
-def conv_forward_fixed(x: CTensor, wt: CTensor, c: Ctx, key: str, keep: np.ndarray | None = None) -> CTensor:
-    """``Y[b, o, f] = sum_i X[b, i, f] W[o, i, f]``: A = X[f] (B x Ci), B = W[f]^T (Ci x Co),
-    for the bins in ``keep`` (n, n/2+1) if given."""
+def bias_epilogue(bias: CTensor, N: int, rounding: str) -> Callable[[CTensor, Saturations], CTensor]:
+    """The output-stage bias add of a GEMM (see :func:`gemm`)."""
+    return lambda y, sat: add_dc_bias(y, bias.re, bias.exp, N, sat, rounding)
+
+
+def conv_forward_fixed(x: CTensor, wt: CTensor, c: Ctx, key: str, keep: np.ndarray | None = None,
+                       bias: CTensor | None = None) -> CTensor:
+    """``Y[b, o, f] = sum_i X[b, i, f] W[o, i, f] + delta_f N^2 bias[o]``: A = X[f] (B x Ci),
+    B = W[f]^T (Ci x Co), for the bins in ``keep`` (n, n/2+1) if given."""
     n, h = x.shape[-2:]
     bins = None if keep is None else keep.reshape(-1, 1, 1)
-    out = gemm(to_bins(x), swap_last(to_bins(wt)), False, c.w.data, c, key, bins)
+    epi = None if bias is None else bias_epilogue(bias, n, c.w.rounding)
+    out = gemm(to_bins(x), swap_last(to_bins(wt)), False, c.w.data, c, key, bins, epi)
     return from_bins(out, n, h)
 
 
@@ -317,17 +447,29 @@ def hermitian_project_half(g: CTensor) -> CTensor:
     The halving is the exponent step ``exp - 1``; the pair sums are one add each and may
     need one more bit, in which case the whole tensor is rounded by one bit.
     """
+    return hermitian_finish(hermitian_pair_sums(g))
+
+
+def hermitian_pair_sums(g: CTensor) -> CTensor:
+    """The per-plane part of :func:`hermitian_project_half`: columns 0 and n/2 summed with
+    their mirrored rows (exact, possibly one bit wider than ``g.bits``), exponent - 1."""
     n = g.shape[-2]
     rows = (-np.arange(n)) % n
     re, im = g.re.copy(), g.im.copy()
     for c in (0, n // 2):
         re[..., c] = g.re[..., c] + g.re[..., rows, c]
         im[..., c] = g.im[..., c] - g.im[..., rows, c]
-    exp = g.exp - 1
-    lo, hi = -(1 << (g.bits - 1)), (1 << (g.bits - 1)) - 1
+    return CTensor(re, im, g.exp - 1, g.bits)
+
+
+def hermitian_finish(t: CTensor) -> CTensor:
+    """The whole-tensor part of :func:`hermitian_project_half`: if a pair sum left the
+    ``bits`` range, round every value by one bit; then normalize."""
+    re, im, exp = t.re, t.im, t.exp
+    lo, hi = -(1 << (t.bits - 1)), (1 << (t.bits - 1)) - 1
     if re.min(initial=0) < lo or im.min(initial=0) < lo or re.max(initial=0) > hi or im.max(initial=0) > hi:
         re, im, exp = round_shift(re, 1), round_shift(im, 1), exp + 1
-    return normalize(CTensor(saturate(re, g.bits), saturate(im, g.bits), exp, g.bits))
+    return normalize(CTensor(saturate(re, t.bits), saturate(im, t.bits), exp, t.bits))
 
 
 # --------------------------------------------------------------------------- the network
@@ -370,7 +512,13 @@ class FixedNet:
         self.shapes = layer_shapes(cfg)
         golden = golden or GoldenNet(cfg, half=True, seed=seed)
         self.input_size = golden.input_size
+        #: crop size at which each layer's output is read, and the bins that leaves
+        reads = read_sizes(self.shapes)
+        self.out_reads = [reads[i + 1] if i + 1 < len(reads) else s.out_size for i, s in enumerate(self.shapes)]
         self.keeps = [self._keep(i) for i in range(len(self.shapes))]
+        first = self.shapes[0]
+        #: the input spectrum is computed on the bins layer 0 reads (a first conv: its output's)
+        self.input_read = self.out_reads[0] if isinstance(first.layer, ConvLayer) else reads[0]
         self.lr, self.momentum = cfg.training.lr, cfg.training.momentum
         self.params: dict[str, Param] = {}
         for name, p in golden.params.items():
@@ -380,29 +528,31 @@ class FixedNet:
 
     # -- forward ----------------------------------------------------------------------
     def input_spectrum(self, x: np.ndarray) -> CTensor:
-        """Images -> data_bits mantissas (exponent from their peak, chosen by the host that
-        streams them in) -> zero-pad -> 2-D FFT, half spectrum."""
+        """Images -> data_bits mantissas -> zero-pad -> 2-D FFT, half spectrum (only the bins
+        layer 0 reads)."""
+        m = self.input_images(x)
+        n = m.shape[-1]
+        pad = [(0, 0)] * (m.re.ndim - 2) + [(0, self.input_size - n)] * 2
+        X, off = fft2d_planes(real_tensor(np.pad(m.re, pad), m.exp, m.bits), np.zeros(m.shape[:-2], np.int64),
+                              self.ctx, self.input_read)
+        return align_planes(masked(X, crop_mask(self.input_size, self.input_read)), off, self.sat)
+
+    def input_images(self, x: np.ndarray) -> CTensor:
+        """Images as data_bits mantissas, the exponent from their peak (chosen by the host
+        that streams them in)."""
         x = np.asarray(x, np.float64)
-        n = x.shape[-1]
-        if self.input_size != n:
-            x = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(0, self.input_size - n)] * 2)
         exp = exponent_for(float(np.max(np.abs(x), initial=0.0)), self.w.data)
-        m = quantize(x, self.w.data, exp, self.sat, "input", "images", self.w.rounding)
-        return normalize(fft2d_half(real_tensor(m, exp, self.w.data), twiddle_bits=self.w.twiddle,
-                                    sat=self.sat))
+        return real_tensor(quantize(x, self.w.data, exp, self.sat, "input", "images", self.w.rounding),
+                           exp, self.w.data)
 
     def _keep(self, i: int) -> np.ndarray | None:
-        """The bins of layer i's output that hardware computes: all, unless a crop reads
-        it directly or through bin-local activations (pwl, linear); then what the crop reads."""
+        """The bins of layer i's output that hardware computes: all, unless the rest of the
+        network reads it at a crop (:func:`read_sizes`).  Crops write every bin of their
+        output and the classifier's logits have no bins."""
         s = self.shapes[i]
         if isinstance(s.layer, (PoolLayer, DenseLayer)):
             return None
-        for t in self.shapes[i + 1:]:
-            if isinstance(t.layer, PoolLayer):
-                return crop_keep(s.out_size, t.out_size) if t.out_size < t.in_size else None
-            if not (isinstance(t.layer, ActLayer) and t.layer.kind in ("pwl", "linear")):
-                return None
-        return None
+        return crop_mask(s.out_size, self.out_reads[i])
 
     def conv_weights(self, s: LayerShape) -> CTensor:
         """Spectral weights W from the stored parameter (sinc: interpolated on the MAC
@@ -418,12 +568,10 @@ class FixedNet:
         L, w, sat, c = s.layer, self.w, self.sat, self.ctx
         if isinstance(L, ConvLayer):
             resized = x.shape[-2] != s.out_size
-            xc = zero_pad_fixed(x, s.out_size, c) if resized else x
+            xc = zero_pad_fixed(x, s.out_size, c, self.out_reads[s.index]) if resized else x
             wt = self.conv_weights(s)
-            y = conv_forward_fixed(xc, wt, c, f"{L.name}.forward", self.keeps[s.index])
-            if L.bias:
-                b = self.params[f"{L.name}.bias"].value
-                y = normalize(add_dc_bias(y, b.re, b.exp, s.out_size, sat, w.rounding))
+            b = self.params[f"{L.name}.bias"].value if L.bias else None
+            y = conv_forward_fixed(xc, wt, c, f"{L.name}.forward", self.keeps[s.index], b)
             return y, {"W": wt, "x_conv": xc, "interp": resized}
         if isinstance(L, ActLayer):
             if L.kind == "pwl":
@@ -431,11 +579,11 @@ class FixedNet:
                 return normalize(masked(pwl_forward(x, table, sat, w.rounding), self.keeps[s.index])), \
                     {"table": table}
             if L.kind == "spatial":
-                z = ifft2d_half(x, twiddle_bits=w.twiddle, sat=sat)          # real images
+                z, off = ifft2d_planes(x, np.zeros(x.shape[:-2], np.int64), c)   # real images
                 mask = z.re > 0
                 a = CTensor(np.where(mask, z.re, 0), np.zeros_like(z.re), z.exp, z.bits)
-                y = fft2d_half(a, twiddle_bits=w.twiddle, sat=sat)
-                return normalize(masked(y, self.keeps[s.index])), {"mask": mask}
+                y, off = fft2d_planes(a, off, c, self.out_reads[s.index])
+                return align_planes(masked(y, self.keeps[s.index]), off, sat), {"mask": mask}
             return x, {}
         if isinstance(L, PoolLayer):
             if s.out_size == s.in_size:
@@ -444,15 +592,10 @@ class FixedNet:
         if isinstance(L, DenseLayer):
             feats = self.features(x)
             wd = self.params[f"{L.name}.weight"].value
-            logits = gemm(feats, swap_last(wd[None]), False, w.data, c, f"{L.name}.forward")[0]
             b = self.params[f"{L.name}.bias"].value
-            if logits.exp >= b.exp:
-                bias = round_shift(b.re, logits.exp - b.exp, w.rounding)
-            else:
-                bias = b.re << np.int64(b.exp - logits.exp)
-            out = CTensor(saturate(logits.re + bias[None, :], w.data, sat, "cmac", "bias"),
-                          logits.im, logits.exp, w.data)
-            return out, {"features": feats}
+            logits = gemm(feats, swap_last(wd[None]), False, w.data, c, f"{L.name}.forward",
+                          epilogue=bias_epilogue(b, 1, w.rounding))[0]
+            return logits, {"features": feats}
         raise TypeError(f"unknown layer {L!r}")
 
     @staticmethod
@@ -520,9 +663,10 @@ class FixedNet:
             if L.kind == "pwl":
                 return normalize(pwl_backward(tr.x, g, tr.aux["table"], sat, w.rounding)), grads
             if L.kind == "spatial":
-                z = ifft2d_half(g, twiddle_bits=w.twiddle, sat=sat)
+                z, off = ifft2d_planes(g, np.zeros(g.shape[:-2], np.int64), c)
                 a = CTensor(np.where(tr.aux["mask"], z.re, 0), np.zeros_like(z.re), z.exp, z.bits)
-                return normalize(fft2d_half(a, twiddle_bits=w.twiddle, sat=sat)), grads
+                y, off = fft2d_planes(a, off, c)
+                return align_planes(y, off, sat), grads
             return g, grads
         if isinstance(L, PoolLayer):
             if s.out_size == s.in_size:
@@ -550,19 +694,25 @@ class FixedNet:
     def step(self, grads: dict[str, CTensor]) -> None:
         """SGD with momentum on every parameter (``accel.fixed.update``)."""
         for name, g in grads.items():
-            p = self.params[name]
-            if p.fmt is None:
-                mom_bits = self.w.grad + MOMENTUM_EXTRA_BITS
-                v_exp = momentum_exponent(g.exp, self.w.grad, mom_bits, self.momentum)
-                p.fmt = sgd_format(self.lr, self.momentum, self.w.weight, p.value.exp, mom_bits, v_exp)
-                zeros = np.zeros(p.value.shape, np.int64)
-                p.momentum = CTensor(zeros, zeros.copy(), v_exp, mom_bits)
-            if self._is_spectral(name):
+            p = self.update_format(name, g)
+            if self.is_spectral(name):
                 p.value, p.momentum = sgd_step_complex(p.value, p.momentum, g, p.fmt, self.sat)
             else:
                 w_re, v_re = sgd_step(p.value.re, p.momentum.re, g.re, g.exp, p.fmt, self.sat)
                 p.value = CTensor(w_re, p.value.im, p.value.exp, p.value.bits)
                 p.momentum = CTensor(v_re, p.momentum.im, p.momentum.exp, p.momentum.bits)
+
+    def update_format(self, name: str, g: CTensor) -> Param:
+        """Parameter ``name`` with its update format, fixed (with a zero momentum) by its
+        first gradient ``g``."""
+        p = self.params[name]
+        if p.fmt is None:
+            mom_bits = self.w.grad + MOMENTUM_EXTRA_BITS
+            v_exp = momentum_exponent(g.exp, self.w.grad, mom_bits, self.momentum)
+            p.fmt = sgd_format(self.lr, self.momentum, self.w.weight, p.value.exp, mom_bits, v_exp)
+            zeros = np.zeros(p.value.shape, np.int64)
+            p.momentum = CTensor(zeros, zeros.copy(), v_exp, mom_bits)
+        return p
 
     def calibrate(self, x: np.ndarray, labels: np.ndarray) -> None:
         """Set every GEMM's shift from one forward/backward pass (parameters unchanged)."""
@@ -588,10 +738,10 @@ class FixedNet:
         out = {}
         for name, p in self.params.items():
             v = p.value.value()
-            out[name] = v if self._is_spectral(name) else v.real
+            out[name] = v if self.is_spectral(name) else v.real
         return out
 
-    def _is_spectral(self, name: str) -> bool:
+    def is_spectral(self, name: str) -> bool:
         """Conv weights are complex spectra; the classifier and biases are real."""
         layer, kind = name.rsplit(".", 1)
         return kind == "weight" and any(isinstance(s.layer, ConvLayer) and s.layer.name == layer
