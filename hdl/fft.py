@@ -15,7 +15,7 @@ misalign a block, and a finished transform drains through bubbles without waitin
 the next one.  Stages with short delays keep the FIFO in registers (1-cycle stage),
 longer ones in a memory with a synchronous read and a registered write, so no path goes
 memory -> adder -> memory in one cycle; a last register rounds and saturates
-(2-cycle register stages, 3-cycle memory stages).
+(2-cycle register stages; memory stages add a register on the read data: 4 cycles).
 
 The twiddle multiplier registers the ROM read and the pre-adders, then the multiplier
 operands again in fabric, its three products, the two sums, and the rounded, saturated
@@ -158,7 +158,10 @@ class _Butterfly(Elaboratable):
             ]
 
     def _memory_fifo(self, m, ce, bfly, push_x, pop_diff, k1, raw) -> None:
-        """Delay line in a memory: read issued in cycle A, used in B, written in C."""
+        """Delay line in a memory: read issued in cycle A, read data registered in fabric
+        in R (block-RAM clock-to-output is too slow to feed an adder in the same cycle),
+        used in B, written in C.  Needs ``delay >= 3`` (a sample or difference is read at
+        the earliest ``delay`` pushes after its push; the write lands 3 steps after it)."""
         D, w, x = self.delay, self.bits, self.inp
         layout = complex_layout(w + 1)
         m.submodules.mem = mem = Memory(shape=layout, depth=D, init=[])
@@ -167,6 +170,11 @@ class _Butterfly(Elaboratable):
         rd = Signal(range(D))
         wr = Signal(range(D))
         pop = bfly | pop_diff
+        # stage R registers: the read data and the token, one cycle later
+        r_bfly, r_diff, r_push, r_k1 = Signal(), Signal(), Signal(), Signal()
+        rx_re = Signal(signed(w))
+        rx_im = Signal(signed(w))
+        front = Signal(layout)
         # stage B registers
         b_bfly, b_diff, b_push, b_k1 = Signal(), Signal(), Signal(), Signal()
         bx_re = Signal(signed(w))
@@ -174,7 +182,6 @@ class _Butterfly(Elaboratable):
         # stage C registers (the write)
         c_we = Signal()
         c_data = Signal(layout)
-        front = rp.data
         s_re, s_im, d_re, d_im = self._sum_diff(front.re, front.im, bx_re, bx_im, b_k1)
         m.d.comb += [
             rp.en.eq(ce),
@@ -189,8 +196,10 @@ class _Butterfly(Elaboratable):
             with m.If(c_we):
                 m.d.sync += wr.eq(wr + 1)
             m.d.sync += [
-                b_bfly.eq(bfly), b_diff.eq(pop_diff), b_push.eq(push_x), b_k1.eq(k1),
-                bx_re.eq(x.re), bx_im.eq(x.im),
+                r_bfly.eq(bfly), r_diff.eq(pop_diff), r_push.eq(push_x), r_k1.eq(k1),
+                rx_re.eq(x.re), rx_im.eq(x.im),
+                b_bfly.eq(r_bfly), b_diff.eq(r_diff), b_push.eq(r_push), b_k1.eq(r_k1),
+                bx_re.eq(rx_re), bx_im.eq(rx_im), front.eq(rp.data),
                 c_we.eq(b_bfly | b_push),
                 c_data.re.eq(Mux(b_bfly, d_re, bx_re)),
                 c_data.im.eq(Mux(b_bfly, d_im, bx_im)),

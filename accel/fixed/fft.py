@@ -80,8 +80,8 @@ CMUL_LATENCY = 5
 round/saturate registers."""
 MEMORY_DELAY_MIN = 8
 """Butterfly stages whose delay line holds at least this many samples keep it in a
-memory (synchronous read, add, round: three cycles); shorter ones use registers (add,
-round: two cycles)."""
+memory (synchronous read, read-data register, add, round: four cycles); shorter ones
+use registers (add, round: two cycles)."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def fft_plan(n: int) -> tuple[Stage, ...]:
 
 def butterfly_latency(delay: int) -> int:
     """Pipeline registers of a butterfly stage, on top of its ``delay`` samples."""
-    return 3 if delay >= MEMORY_DELAY_MIN else 2
+    return 4 if delay >= MEMORY_DELAY_MIN else 2
 
 
 def fft_latency(n: int) -> int:
