@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--accel", default=None, help="accelerator YAML (default: the embedded default)")
     m.add_argument("--network", default=None, help="built-in name or YAML file (default lenet-digits)")
     m.add_argument("--batch", type=int, default=None, help="batch size (default: the network's)")
-    m.add_argument("--seed", type=int, default=None)
+    m.add_argument("--seed", type=int, default=None, help="initial weights and the shuffle that picks the batch")
+    m.add_argument("--data", default=None, help="folder with MNIST IDX or CIFAR-10 binary files "
+                   "(without it those networks simulate on seeded random images)")
     m.add_argument("--json", default=None, help="write a JSON report here")
     m.add_argument("--trace", default=None, help="write every transaction here (CSV)")
     m.add_argument("--energy", default=None,

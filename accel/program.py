@@ -2,7 +2,7 @@
 
 A program is a list of descriptors that the controller issues in order.  ``sim/schedule.py``
 writes programs, ``sim/engine.py`` executes them cycle by cycle, and the RTL sequencer
-(``hdl/top.py``) will execute the same words.  Each descriptor is one of eight kinds, each
+(``hdl/top.py``) will execute the same words.  Each descriptor is one of nine kinds, each
 served by one unit:
 
 ==========  ========  ========================================================================
@@ -13,8 +13,9 @@ DramStore   dram      the reverse
 Fft2d       fft       2-D transforms of ``images`` planes on the FFT engines (crop- and pad-aware)
 Gemm        mac       per-bin complex GEMMs (conv) or the sinc interpolation/projection matmuls
 Dense       mac       the classifier's real GEMM
+Bias        mac       output-stage bias add at the DC bin, or the bias gradient (DC column sums)
 Crop        crop      spectral-pooling crop/fold of ``count`` half spectra, or its adjoint
-Act         act       PWL activation (forward/backward), spatial ReLU, softmax cross-entropy
+Act         act       PWL activation (forward/backward), spatial ReLU, loss, Hermitian projection
 Update      act       SGD with momentum on ``count`` parameter values
 ==========  ========  ========================================================================
 
@@ -76,6 +77,7 @@ class ActFunction(IntEnum):
     PWL = 0            # the layer's piecewise-linear table (split complex)
     RELU = 1           # spatial ReLU (real samples)
     SOFTMAX_XENT = 2   # softmax cross-entropy gradient of the logits: x = logits, g = labels
+    HERMITIAN = 3      # project half spectra onto Hermitian ones: columns 0 and n/2 with their mirrored rows
 
 
 @dataclass(frozen=True)
@@ -249,8 +251,32 @@ class Update(Descriptor):
     LAYOUT: ClassVar = _HEAD + (("w", 0), ("v", 0), ("g", 0), ("first", 32), ("count", 32))
 
 
+@dataclass(frozen=True)
+class Bias(Descriptor):
+    """The MAC array's bias step on the DC bin (bin 0) of ``y``, rows ``m0 .. m0+m``,
+    columns ``n0 .. n0+n``.  Forward (``grad=0``): the output stage adds
+    ``2**scale * b[n0 .. n0+n]`` to every row (``scale = 2 log2 N`` for a conv's N x N DC
+    bin, 0 for the classifier's logits), aligned to y's exponent, saturating.  Gradient
+    (``grad=1``): ``b[n0 .. n0+n]`` = the column sums of the ``m`` rows (the whole batch),
+    a GEMM with a ROM row of ones as the A operand, rounded to the gradient width.
+    ``real``: y holds real values (the logits), else complex spectra."""
+    y: Ref
+    b: Ref
+    m0: int
+    m: int
+    n0: int
+    n: int
+    scale: int
+    real: bool
+    grad: bool
+    OPCODE: ClassVar[int] = 9
+    UNIT: ClassVar[str] = "mac"
+    LAYOUT: ClassVar = _HEAD + (("y", 0), ("b", 0), ("m0", 17), ("m", 17), ("n0", 17), ("n", 17),
+                                ("scale", 5), ("real", 1), ("grad", 1))
+
+
 KINDS: dict[int, type[Descriptor]] = {k.OPCODE: k for k in (DramLoad, DramStore, Fft2d, Gemm, Dense,
-                                                           Crop, Act, Update)}
+                                                           Crop, Act, Update, Bias)}
 _ENUMS = {"phase": Phase, "kind": GemmKind, "function": ActFunction}
 
 
@@ -364,6 +390,8 @@ def validate(d: Descriptor, accel: AcceleratorConfig) -> None:
             need(ref.addr < cap, f"{name}.addr", f"address {ref.addr} is past the buffer ({cap} words)")
     writes = {DramLoad: ("dst",), Fft2d: ("dst",), Gemm: ("c",), Dense: ("c",), Crop: ("dst",),
               Act: ("y",), Update: ("w", "v")}.get(type(d), ())
+    if isinstance(d, Bias):
+        writes = ("b",) if d.grad else ("y",)
     for name in writes:
         need(getattr(d, name).buf != ROM, f"{name}.buf", "the coefficient ROM cannot be written")
     if isinstance(d, (DramLoad, DramStore)):
@@ -394,6 +422,10 @@ def validate(d: Descriptor, accel: AcceleratorConfig) -> None:
              "softmax cross-entropy only exists as a gradient (backward=1)")
     elif isinstance(d, Update):
         need(d.count >= 1, "count", "must be >= 1")
+    elif isinstance(d, Bias):
+        for f in ("m", "n"):
+            need(getattr(d, f) >= 1, f, "must be >= 1")
+        need(d.scale % 2 == 0, "scale", f"must be even (2 log2 N), got {d.scale}")
 
 
 @dataclass(frozen=True)

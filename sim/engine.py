@@ -42,7 +42,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from accel.config import AcceleratorConfig
-from accel.program import (Act, Crop, Dense, Descriptor, DramLoad, DramStore, Fft2d, Gemm, Program,
+from accel.program import (Act, Bias, Crop, Dense, Descriptor, DramLoad, DramStore, Fft2d, Gemm, Program,
                            Update)
 
 from .units import Expansion, Machine, act, crop, fft, mac, mem
@@ -55,6 +55,7 @@ QUEUE_DEPTH = 4
 _EXPAND: dict[type, Callable[[Descriptor, Machine], Expansion]] = {
     DramLoad: mem.expand, DramStore: mem.expand, Fft2d: fft.expand, Gemm: mac.expand_gemm,
     Dense: mac.expand_dense, Crop: crop.expand, Act: act.expand_act, Update: act.expand_update,
+    Bias: mac.expand_bias,
 }
 
 
@@ -196,6 +197,8 @@ def _reads(d: Descriptor, field: str) -> bool:
     """Whether descriptor ``d`` reads its buffer operand ``field``."""
     if isinstance(d, Update):
         return True                      # w, v read-modify-write; g read
+    if isinstance(d, Bias):
+        return field == "y" or not d.grad   # forward: y read-modify-write, b read; gradient: y read
     if isinstance(d, Act) and field == "g":
         return bool(d.backward)
     return _READS.get(field, True)
@@ -205,6 +208,8 @@ def _writes(d: Descriptor, field: str) -> bool:
     """Whether descriptor ``d`` writes its buffer operand ``field``."""
     if isinstance(d, Update):
         return field in ("w", "v")
+    if isinstance(d, Bias):
+        return field == ("b" if d.grad else "y")
     return field in _READS
 
 

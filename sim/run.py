@@ -12,7 +12,10 @@ import sys
 import time
 from typing import Any
 
+import numpy as np
+
 from accel.config import AcceleratorConfig, NetworkConfig, as_dict, load_accelerator, load_network
+from accel.fixed.net import FixedNet
 from accel.program import Phase
 from accel.report import table, write_csv, write_json
 
@@ -22,6 +25,7 @@ from .costs import ENERGY_CSV_HEADERS, Comparison, compare, energy_rows, write_p
 from .engine import LABELS, UNITS, Run, execute
 from .schedule import Schedule, build_schedule
 from .stats import Stats, collect, utilization
+from .values import Batch, Values, iteration_batch
 
 #: Programs with more descriptors than this show a progress bar.
 PROGRESS_MIN_DESCRIPTORS = 2000
@@ -37,22 +41,47 @@ class Simulation:
     run: Run
     stats: Stats
     wall_seconds: float
+    values: Values
+    dataset: str
 
 
-def simulate(accel: AcceleratorConfig, net: NetworkConfig, batch: int, progress: bool = False) -> Simulation:
-    """Build the program of one iteration and time it."""
+def simulate(accel: AcceleratorConfig, net: NetworkConfig, batch: int, progress: bool = False,
+             fixed: FixedNet | None = None, images: np.ndarray | None = None, labels: np.ndarray | None = None,
+             data_dir: str | None = None) -> Simulation:
+    """Build the program of one iteration, time it and compute its values.
+
+    ``fixed`` gives the initial parameters and the GEMM shift plan; without it, a
+    :class:`FixedNet` from the network's seed, calibrated on a second batch.  ``images``
+    and ``labels`` (``batch`` of them) are the batch; without them,
+    :func:`sim.values.iteration_batch` draws it from the network's dataset."""
     t0 = time.perf_counter()
-    schedule = build_schedule(accel, net, batch)
-    n = len(schedule.program.descriptors)
+    dataset = "given"
+    if images is None or fixed is None:
+        drawn: Batch = iteration_batch(net, batch, data_dir)
+        dataset = drawn.dataset
+    if fixed is None:
+        fixed = FixedNet(net, accel, seed=net.training.seed)
+        fixed.calibrate(drawn.calib_images, drawn.calib_labels)
+    if images is None:
+        images, labels = drawn.images, drawn.labels
+    schedule = build_schedule(accel, net, batch, fixed.plan)
+    values = Values(schedule, fixed, images, labels)
+    descs = schedule.program.descriptors
     bar = None
-    if progress and n >= PROGRESS_MIN_DESCRIPTORS:
+    if progress and len(descs) >= PROGRESS_MIN_DESCRIPTORS:
         from tqdm import tqdm
-        bar = tqdm(total=n, desc="simulate", unit="desc", file=sys.stderr, leave=False)
-    run = execute(schedule.program, accel, (lambda i: bar.update(1)) if bar is not None else None)
+        bar = tqdm(total=len(descs), desc="simulate", unit="desc", file=sys.stderr, leave=False)
+
+    def step(i: int) -> None:
+        values.run(i, descs[i])
+        if bar is not None:
+            bar.update(1)
+
+    run = execute(schedule.program, accel, step)
     if bar is not None:
         bar.close()
     stats = collect(run, [s.name for s in accel.sram])
-    return Simulation(accel, net, batch, schedule, run, stats, time.perf_counter() - t0)
+    return Simulation(accel, net, batch, schedule, run, stats, time.perf_counter() - t0, values, dataset)
 
 
 def report(sim: Simulation) -> dict[str, Any]:
@@ -71,6 +100,7 @@ def report(sim: Simulation) -> dict[str, Any]:
         "ops": st.ops,
         "layers": st.layers,
         "placement": {"resident": sim.schedule.resident, "dram": sim.schedule.in_dram},
+        "values": {"dataset": sim.dataset, "loss": sim.values.loss, "saturations": sim.values.sat.as_dict()},
         "accelerator": as_dict(sim.accel),
         "network": as_dict(sim.net),
     }
@@ -145,11 +175,13 @@ def run_simulate(args: argparse.Namespace) -> int:
     batch = args.batch if args.batch is not None else net.training.batch
     if args.seed is not None:
         net = dataclasses.replace(net, training=dataclasses.replace(net.training, seed=args.seed))
-    sim = simulate(accel, net, batch, progress=True)
+    sim = simulate(accel, net, batch, progress=True, data_dir=getattr(args, "data", None))
     st = sim.stats
     print(f"{net.name} on {accel.name}: batch {batch}, {st.total_cycles} cycles = "
           f"{st.total_cycles / accel.clock_mhz:.1f} us at {accel.clock_mhz:g} MHz "
           f"({len(sim.run.tx['start'])} transactions, {sim.wall_seconds:.2f} s)")
+    print(f"values: {sim.dataset} batch, loss {sim.values.loss:.4f}, "
+          f"{sim.values.sat.total} saturations")
     print(text_table(sim))
     cmp = compare(sim.stats, accel, net, batch, table)
     print()

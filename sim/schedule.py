@@ -46,9 +46,9 @@ from typing import Callable
 
 from accel.config import (AcceleratorConfig, ActLayer, ConfigError, ConvLayer, DenseLayer,
                           NetworkConfig, PoolLayer)
-from accel.fixed.mac import output_shift
+from accel.fixed.net import ShiftPlan, read_sizes
 from accel.network import LayerShape, layer_shapes
-from accel.program import (NO_LAYER, ROM, Act, ActFunction, Crop, Dense, Descriptor, DramLoad,
+from accel.program import (NO_LAYER, ROM, Act, ActFunction, Bias, Crop, Dense, Descriptor, DramLoad,
                            DramStore, Fft2d, Gemm, GemmKind, Phase, Program, ProgramError, Ref,
                            TensorInfo, Update, validate)
 
@@ -74,6 +74,7 @@ class Tensor:
     bits: int | None = None        # value width, if not the home buffer's
     persistent: bool = False       # lives in DRAM before and after the iteration
     scratch: bool = False          # per-chunk intermediate: staging only, never in DRAM
+    param: str = ""                # the accel.fixed.net parameter it holds (persistent parameters)
     resident: bool = False
     region: int = -1
     addr: int = 0
@@ -111,26 +112,15 @@ class Op:
 
 @dataclass
 class Schedule:
-    """A program with what was decided to build it (for reports and tests)."""
+    """A program with what was decided to build it (for reports, tests and the value layer):
+    the operations, which operation each descriptor belongs to (-1: a DRAM transfer), the
+    tensors by name, and where they were placed."""
     program: Program
+    ops: list[Op]
+    op_of: list[int]
+    tensors: dict[str, Tensor]
     resident: dict[str, str] = field(default_factory=dict)    # tensor -> buffer, if on chip
     in_dram: list[str] = field(default_factory=list)
-
-
-def _keeps(shapes: list[LayerShape]) -> list[int]:
-    """For every layer, the crop size its input is read at (= its input size if all)."""
-    keep = [s.in_size for s in shapes]
-    for i in range(len(shapes) - 1, -1, -1):
-        s = shapes[i]
-        layer = s.layer
-        nxt = keep[i + 1] if i + 1 < len(shapes) else s.out_size
-        if isinstance(layer, PoolLayer):
-            keep[i] = layer.size if layer.size < s.in_size else nxt
-        elif isinstance(layer, ConvLayer):
-            keep[i] = nxt if layer.padding == "circular" else s.in_size
-        elif isinstance(layer, ActLayer) and layer.kind != "spatial":
-            keep[i] = nxt
-    return keep
 
 
 def _bins(n: int, keep: int) -> int:
@@ -138,17 +128,28 @@ def _bins(n: int, keep: int) -> int:
     return kept_rows(n, keep) * half_columns(keep)
 
 
+def _log2(n: int) -> int:
+    return n.bit_length() - 1
+
+
 class _Builder:
-    def __init__(self, accel: AcceleratorConfig, net: NetworkConfig, batch: int) -> None:
-        self.accel, self.net, self.batch = accel, net, batch
+    def __init__(self, accel: AcceleratorConfig, net: NetworkConfig, batch: int, plan: ShiftPlan) -> None:
+        self.accel, self.net, self.batch, self.shifts = accel, net, batch, plan
         self.m = Machine(accel)
         self.shapes = layer_shapes(net)
         self.ops: list[Op] = []
         self.f = accel.formats
-        self.preact: dict[int, Tensor] = {}   # act layer -> its input, when fused into the conv
+        self.reads = read_sizes(self.shapes)     # crop size each layer's input is read at
+        #: crop size each layer's output is read at (= the bins it is computed on)
+        self.out_reads = [self.reads[i + 1] if i + 1 < len(self.shapes) else s.out_size
+                          for i, s in enumerate(self.shapes)]
+        self.padded: dict[int, Tensor] = {}      # conv layer -> its zero-padded input
+        self.weights: dict[int, Tensor] = {}     # conv layer -> its spectral weights W
+        self.params: list[tuple[int, Tensor, Tensor, Tensor]] = []   # (layer, param, momentum, grad)
+        self.pgrad: dict[str, Tensor] = {}       # parameter tensor -> its gradient
 
     # ------------------------------------------------------------------ tensors
-    def tensor(self, name: str, role: str, values: int, **kw) -> Tensor:
+    def tensor(self, name: str, role: str, values: int, **kw: object) -> Tensor:
         return Tensor(name, self.m.buf(role), values, **kw)
 
     def fft_size(self, size: int, i: int) -> int:
@@ -161,101 +162,120 @@ class _Builder:
     # ------------------------------------------------------------------ operations
     def build_ops(self) -> None:
         net, B, shapes = self.net, self.batch, self.shapes
-        keep = _keeps(shapes)
+        reads = self.reads
         c0, n0 = net.input.channels, net.input.size
         first = shapes[0]
-        # the input spectrum: padded to the first conv's transform size if it pads
-        size0 = (_conv_size(first) if isinstance(first.layer, ConvLayer) else n0)
-        keep0 = keep[0] if size0 == n0 else _conv_keep(shapes, keep, 0)
+        # the input spectrum: at the first conv's transform size if it pads, on the bins layer 0 reads
+        size0 = first.out_size if isinstance(first.layer, ConvLayer) else n0
+        keep0 = self.out_reads[0] if isinstance(first.layer, ConvLayer) else reads[0]
         self.fft_size(size0, NO_LAYER)
         x = self.tensor("x", "act", B * c0 * n0 * n0, complex_=False, persistent=True)
         a = self.tensor("X0", "act", B * c0 * _bins(size0, keep0))
         self.ops.append(Op(NO_LAYER, F, B * c0, [Operand(x, "r", n0 * n0), Operand(a, "w", _bins(size0, keep0))],
-                           lambda u0, cnt, r, blk: [Fft2d(NO_LAYER, F, r[0], r[1], u0, cnt, n0, size0, keep0, False)]))
+                           lambda u0, cnt, r, blk: [Fft2d(NO_LAYER, F, r[0], r[1], u0, cnt, n0, size0,
+                                                          min(keep0, size0), False)],
+                           label="input-fft"))
         outs: list[Tensor] = []            # forward output of each layer
+        inputs: list[Tensor] = []          # forward input of each layer
         spatial: dict[int, Tensor] = {}    # spatial pre-activations (for ReLU backward)
-        params: list[tuple[int, Tensor, Tensor, Tensor]] = []   # (layer, param, momentum, grad)
-        weights: dict[int, Tensor] = {}
-        inputs: list[Tensor] = []
-        fused: set[int] = set()
         cur = a
         for i, s in enumerate(shapes):
             layer = s.layer
-            inputs.append(self.preact.get(i, cur))
+            inputs.append(cur)
             if isinstance(layer, ConvLayer):
-                cur = self.conv_forward(i, s, cur, keep, weights, params, fused)
+                cur = self.conv_forward(i, s, cur)
             elif isinstance(layer, ActLayer):
-                if i in fused or layer.kind == "linear":
-                    pass  # computed in the conv's chunks / identity
-                elif layer.kind == "pwl":
-                    cur = self.elementwise_act(i, s, cur, keep[i + 1] if i + 1 < len(shapes) else s.in_size)
-                else:
-                    cur = self.spatial_forward(i, s, cur, keep, spatial)
+                if layer.kind == "pwl":
+                    cur = self.pwl_forward(i, s, cur)
+                elif layer.kind == "spatial":
+                    cur = self.spatial_forward(i, s, cur, spatial)
             elif isinstance(layer, PoolLayer):
                 if layer.size < s.in_size:
                     cur = self.pool_forward(i, s, cur)
             elif isinstance(layer, DenseLayer):
-                cur = self.dense_forward(i, s, cur, params)
+                cur = self.dense_forward(i, s, cur)
             outs.append(cur)
-        self.backward(keep, inputs, outs, spatial, params, weights, fused)
-        self.updates(params)
+        self.backward(inputs, outs, spatial)
+        self.updates()
 
-    def conv_forward(self, i: int, s: LayerShape, x: Tensor, keep: list[int], weights: dict[int, Tensor],
-                     params: list, fused: set[int]) -> Tensor:
+    def shift(self, i: int, gemm: str, k: int, a_bits: int, b_bits: int, out_bits: int) -> int:
+        """The plan's accumulator -> output shift of GEMM ``layer.gemm`` (reduction length k
+        as accel.fixed.net counts it)."""
+        return self.shifts.shift(f"{self.net.layers[i].name}.{gemm}", k, a_bits, b_bits, out_bits)
+
+    def conv_forward(self, i: int, s: LayerShape, x: Tensor) -> Tensor:
         layer: ConvLayer = s.layer
         B, ci, co, k = self.batch, s.in_channels, s.out_channels, layer.kernel
-        size = self.fft_size(_conv_size(s), i)
-        kp = _conv_keep(self.shapes, keep, i)
+        size = self.fft_size(s.out_size, i)
+        kp = self.out_reads[i]
         if size != s.in_size and i > 0:   # zero padding: back to space, pad, forward again
-            x = self.resize(i, F, x, s.in_size, size, s.in_size, s.in_size, kp, B * ci, f"Xpad{i}")
+            x = self.resize(i, F, x, s.in_size, s.in_size, s.in_size, size, kp, B * ci, f"Xpad{i}", "pad")
+            self.padded[i] = x
         rows, cols = kept_rows(size, kp), half_columns(kp)
         bins = rows * cols
         pairs = ci * co
-        wbits, dbits = self.f.weight_bits, self.f.data_bits
+        wb, db = self.f.weight_bits, self.f.data_bits
+        name = layer.name
         if layer.param == "sinc":
-            v = self.tensor(f"V{i}", "weight", pairs * k * k, persistent=True)
+            hk = k // 2 + 1
+            v = self.tensor(f"V{i}", "weight", pairs * k * hk, persistent=True, param=f"{name}.weight")
+            t = self.tensor(f"T{i}", "weight", pairs * rows * k)
             w = self.tensor(f"W{i}", "weight", pairs * bins)
-            t = self.tensor(f"T{i}", "weight", pairs * rows * k, scratch=True)
-            sh1 = output_shift(k, self.f.twiddle_bits, wbits, wbits)
-            sh2 = output_shift(k, wbits, self.f.twiddle_bits, wbits)
-            self.ops.append(Op(i, F, pairs, [Operand(v, "r", k * k), Operand(t, "w", rows * k),
-                                             Operand(w, "w", bins)],
+            sh1 = self.shift(i, "weights.sv", k, wb, wb, wb)
+            sh2 = self.shift(i, "weights.svst", k, wb, wb, wb)
+            self.ops.append(Op(i, F, pairs, [Operand(v, "r", k * hk), Operand(t, "w", rows * k)],
                                lambda u0, cnt, r, blk: [
-                                   Gemm(i, F, GemmKind.SINC_ROWS, Ref(ROM, 0), r[0], r[1], u0, cnt, 0, rows, 0, k, k, False, sh1),
-                                   Gemm(i, F, GemmKind.SINC_COLS, r[1], Ref(ROM, 0), r[2], u0, cnt, 0, rows, 0, cols, k, False, sh2)],
-                               label="sinc"))
-            params.append((i, v, self.tensor(f"MV{i}", "weight", v.values, bits=self.m.momentum_bits, persistent=True),
-                           self.tensor(f"GV{i}", "grad", v.values)))
+                                   Gemm(i, F, GemmKind.SINC_ROWS, Ref(ROM, 0), r[0], r[1], u0, cnt, 0, rows, 0, k, k,
+                                        False, sh1)], label="sinc-rows"))
+            self.ops.append(Op(i, F, pairs, [Operand(t, "r", rows * k), Operand(w, "w", bins)],
+                               lambda u0, cnt, r, blk: [
+                                   Gemm(i, F, GemmKind.SINC_COLS, r[0], Ref(ROM, 0), r[1], u0, cnt, 0, rows, 0, cols, k,
+                                        False, sh2)], label="sinc-cols"))
+            self.param(i, v, "weight")
         else:
-            w = self.tensor(f"W{i}", "weight", pairs * size * (size // 2 + 1), persistent=True)
-            params.append((i, w, self.tensor(f"MW{i}", "weight", w.values, bits=self.m.momentum_bits, persistent=True),
-                           self.tensor(f"GW{i}", "grad", w.values)))
-        weights[i] = w
+            w = self.tensor(f"W{i}", "weight", pairs * size * (size // 2 + 1), persistent=True,
+                            param=f"{name}.weight")
+            self.param(i, w, "weight")
+        self.weights[i] = w
         z = self.tensor(f"Z{i}", "act", B * co * bins)
-        nxt = self.net.layers[i + 1] if i + 1 < len(self.net.layers) else None
-        ops = [Operand(x, "r", role="a"), Operand(w, "r", role="b"), Operand(z, "w", role="c")]
-        fuse = isinstance(nxt, ActLayer) and nxt.kind == "pwl"
-        if fuse:
-            fused.add(i + 1)
-            self.preact[i + 1] = z
-            y = self.tensor(f"A{i + 1}", "act", B * co * bins)
-            ops.append(Operand(y, "w", role="c"))
-        shift = output_shift(ci, dbits, wbits, dbits)
+        shift = self.shift(i, "forward", ci, db, wb, db)
+        self.ops.append(Op(i, F, bins, [Operand(x, "r", role="a"), Operand(w, "r", role="b"),
+                                        Operand(z, "w", role="c")],
+                           lambda u0, cnt, r, blk: [Gemm(i, F, GemmKind.CONV, r[0], r[1], r[2], u0, cnt,
+                                                         blk[0], blk[1], blk[2], blk[3], ci, False, shift)],
+                           gemm=(B, co, ci), label="conv"))
+        if layer.bias:
+            b = self.tensor(f"b{i}", "weight", co, complex_=False, persistent=True, param=f"{name}.bias")
+            self.param(i, b, "bias")
+            self.bias_forward(i, z, b, B, co, 2 * _log2(size), False)
+        return z
 
-        def emit(u0: int, cnt: int, r: list[Ref], blk: tuple[int, int, int, int]) -> list[Descriptor]:
-            m0, mb, n0, nb = blk
-            out: list[Descriptor] = [Gemm(i, F, GemmKind.CONV, r[0], r[1], r[2], u0, cnt, m0, mb, n0, nb, ci, False, shift)]
-            if fuse:
-                out.append(Act(i + 1, F, ActFunction.PWL, r[2], r[2], r[3], u0 * B * co, cnt * mb * nb, False))
-            return out
+    def bias_forward(self, i: int, y: Tensor, b: Tensor, m: int, n: int, scale: int, real: bool) -> None:
+        """The output-stage bias add on the DC bin (bin 0) of a finished GEMM output."""
+        self.ops.append(Op(i, F, 1, [Operand(y, "rw", role="c"), Operand(b, "r", role="b")],
+                           lambda u0, cnt, r, blk: [Bias(i, F, r[0], r[1], blk[0], blk[1], blk[2], blk[3], scale,
+                                                         real, False)],
+                           gemm=(m, n, 1), label="bias"))
 
-        self.ops.append(Op(i, F, bins, ops, emit, gemm=(B, co, ci), label="conv"))
-        return y if fuse else z
+    def bias_grad(self, i: int, g: Tensor, bias: str, m: int, n: int, scale: int, real: bool) -> None:
+        """The gradient of bias tensor ``bias``: column sums of the m batch rows of g's DC bin."""
+        gb = self.pgrad[bias]
+        self.ops.append(Op(i, WG, 1, [Operand(g, "r", role="b"), Operand(gb, "w", role="c")],
+                           lambda u0, cnt, r, blk: [Bias(i, WG, r[0], r[1], 0, m, blk[2], blk[3], scale, real, True)],
+                           gemm=(1, n, m), label="bias-grad"))
 
-    def resize(self, i: int, phase: Phase, x: Tensor, n_in: int, size_out: int, rows_kept: int,
-               n_spatial: int, keep_out: int, planes: int, name: str) -> Tensor:
-        """Spectrum of size n_in -> space (n_spatial rows kept) -> spectrum of size_out."""
-        keep_in = n_in if phase == F else _conv_keep(self.shapes, _keeps(self.shapes), i)
+    def param(self, i: int, p: Tensor, kind: str) -> None:
+        """Register parameter ``p`` of layer i: its momentum and gradient tensors."""
+        mom = self.tensor(f"M{p.name}", "weight", p.values, complex_=p.complex_, bits=self.m.momentum_bits,
+                          persistent=True)
+        grad = self.tensor(f"G{p.name}", "grad", p.values, complex_=p.complex_)
+        self.params.append((i, p, mom, grad))
+        self.pgrad[p.name] = grad
+
+    def resize(self, i: int, phase: Phase, x: Tensor, n_in: int, keep_in: int, n_spatial: int, size_out: int,
+               keep_out: int, planes: int, name: str, label: str) -> Tensor:
+        """Spectrum of size n_in (read at keep_in) -> space (the n_spatial x n_spatial corner)
+        -> spectrum of size_out (computed at keep_out)."""
         out = self.tensor(name, "act" if phase == F else "grad", planes * _bins(size_out, keep_out))
         sp = self.tensor(f"{name}.s", "act" if phase == F else "grad", planes * n_spatial * n_spatial,
                          complex_=False, scratch=True)
@@ -264,23 +284,23 @@ class _Builder:
                                               Operand(sp, "w", n_spatial * n_spatial),
                                               Operand(out, "w", _bins(size_out, keep_out))],
                            lambda u0, cnt, r, blk: [
-                               Fft2d(i, phase, r[0], r[1], u0, cnt, rows_kept, n_in, keep_in, True),
+                               Fft2d(i, phase, r[0], r[1], u0, cnt, n_spatial, n_in, keep_in, True),
                                Fft2d(i, phase, r[1], r[2], u0, cnt, n_spatial, size_out, keep_out, False)],
-                           label="resize"))
+                           label=label))
         return out
 
-    def elementwise_act(self, i: int, s: LayerShape, x: Tensor, kp: int) -> Tensor:
-        per = _bins(s.in_size, kp)
+    def pwl_forward(self, i: int, s: LayerShape, x: Tensor) -> Tensor:
+        per = _bins(s.in_size, self.out_reads[i])
         planes = self.batch * s.in_channels
         y = self.tensor(f"A{i}", "act", planes * per)
         self.ops.append(Op(i, F, planes * per, [Operand(x, "r", 1), Operand(y, "w", 1)],
                            lambda u0, cnt, r, blk: [Act(i, F, ActFunction.PWL, r[0], r[0], r[1], u0, cnt, False)],
-                           label="act"))
+                           label="pwl"))
         return y
 
-    def spatial_forward(self, i: int, s: LayerShape, x: Tensor, keep: list[int], spatial: dict) -> Tensor:
+    def spatial_forward(self, i: int, s: LayerShape, x: Tensor, spatial: dict) -> Tensor:
         n = self.fft_size(s.in_size, i)
-        kp = keep[i + 1] if i + 1 < len(keep) else n
+        kp = self.out_reads[i]
         planes = self.batch * s.in_channels
         pre = self.tensor(f"S{i}", "act", planes * n * n, complex_=False)
         post = self.tensor(f"S{i}.relu", "act", planes * n * n, complex_=False, scratch=True)
@@ -307,148 +327,160 @@ class _Builder:
                            label="crop"))
         return y
 
-    def dense_forward(self, i: int, s: LayerShape, x: Tensor, params: list) -> Tensor:
+    def dense_forward(self, i: int, s: LayerShape, x: Tensor) -> Tensor:
         B, classes = self.batch, s.out_channels
         feats = 2 * s.in_channels * s.in_size * (s.in_size // 2 + 1)
         self.dense_features = feats
-        wd = self.tensor(f"Wd{i}", "weight", feats * classes, complex_=False, persistent=True)
-        params.append((i, wd, self.tensor(f"Md{i}", "weight", wd.values, complex_=False,
-                                          bits=self.m.momentum_bits, persistent=True),
-                       self.tensor(f"GWd{i}", "grad", wd.values, complex_=False)))
+        name = s.layer.name
+        wd = self.tensor(f"Wd{i}", "weight", feats * classes, complex_=False, persistent=True,
+                         param=f"{name}.weight")
+        self.param(i, wd, "weight")
         logits = self.tensor(f"logits{i}", "act", B * classes, complex_=False)
         d = self.f.data_bits
-        sh = output_shift(feats, d, self.f.weight_bits, d)
+        sh = self.shift(i, "forward", feats, d, self.f.weight_bits, d)
         self.ops.append(Op(i, F, 1, [Operand(x, "r", role="a", real=True), Operand(wd, "r", role="b"),
                                      Operand(logits, "w", role="c")],
                            lambda u0, cnt, r, blk: [Dense(i, F, r[0], r[1], r[2], blk[0], blk[1], blk[2], blk[3],
                                                           feats, False, False, sh)],
                            gemm=(B, classes, feats), label="dense"))
+        bd = self.tensor(f"bd{i}", "weight", classes, complex_=False, persistent=True, param=f"{name}.bias")
+        self.param(i, bd, "bias")
+        self.bias_forward(i, logits, bd, B, classes, 0, True)
         self.dense_weights = wd
         return logits
 
     # ------------------------------------------------------------------ backward
-    def backward(self, keep: list[int], inputs: list[Tensor], outs: list[Tensor], spatial: dict,
-                 params: list, weights: dict, fused: set[int]) -> None:
+    def backward(self, inputs: list[Tensor], outs: list[Tensor], spatial: dict) -> None:
         B, shapes = self.batch, self.shapes
         L = len(shapes)
         wants = [any(isinstance(l, ConvLayer) for l in self.net.layers[:i]) for i in range(L)]
-        pgrad = {p[0]: p[3] for p in params}
         g: Tensor | None = None
         for i in range(L - 1, -1, -1):
             s = shapes[i]
             layer = s.layer
             x = inputs[i]
             if isinstance(layer, DenseLayer):
-                classes, feats = s.out_channels, self.dense_features
-                labels = self.tensor("labels", "act", B, complex_=False, persistent=True)
-                gl = self.tensor(f"glogits{i}", "grad", B * classes, complex_=False)
-                self.ops.append(Op(i, BD, B, [Operand(outs[i], "r", classes), Operand(labels, "r", 1),
-                                              Operand(gl, "w", classes)],
-                                   lambda u0, cnt, r, blk, i=i, classes=classes: [
-                                       Act(i, BD, ActFunction.SOFTMAX_XENT, r[0], r[1], r[2], u0 * classes,
-                                           cnt * classes, True)], label="loss"))
-                gb = self.f.grad_bits
-                wd = self.dense_weights
-                if wants[i]:
-                    g = self.tensor(f"G{i}", "grad", feats // 2 * B)
-                    sh = output_shift(classes, gb, self.f.weight_bits, gb)
-                    self.ops.append(Op(i, BD, 1, [Operand(gl, "r", role="a"), Operand(wd, "r", role="b"),
-                                                  Operand(g, "w", role="c", real=True)],
-                                       lambda u0, cnt, r, blk, i=i, classes=classes, sh=sh: [
-                                           Dense(i, BD, r[0], r[1], r[2], blk[0], blk[1], blk[2], blk[3], classes,
-                                                 False, True, sh)],
-                                       gemm=(B, feats, classes), label="dense"))
-                sh = output_shift(B, self.f.data_bits, gb, gb)
-                self.ops.append(Op(i, WG, 1, [Operand(x, "r", role="a", real=True), Operand(gl, "r", role="b"),
-                                              Operand(pgrad[i], "w", role="c")],
-                                   lambda u0, cnt, r, blk, i=i, sh=sh: [
-                                       Dense(i, WG, r[0], r[1], r[2], blk[0], blk[1], blk[2], blk[3], B,
-                                             True, False, sh)],
-                                   gemm=(feats, classes, B), label="dense"))
+                g = self.dense_backward(i, s, x, outs[i], wants[i])
                 continue
             if g is None:
                 continue
             if isinstance(layer, ActLayer):
-                if layer.kind == "linear":
-                    continue
                 if layer.kind == "pwl":
-                    kp = keep[i + 1] if i + 1 < L else s.in_size
-                    per = _bins(s.in_size, kp)
+                    per = _bins(s.in_size, self.out_reads[i])
                     planes = B * s.in_channels
                     gz = self.tensor(f"G{i - 1}", "grad", planes * per)
                     self.ops.append(Op(i, BD, planes * per, [Operand(x, "r", 1), Operand(g, "r", 1),
                                                              Operand(gz, "w", 1)],
                                        lambda u0, cnt, r, blk, i=i: [
                                            Act(i, BD, ActFunction.PWL, r[0], r[1], r[2], u0, cnt, True)],
-                                       label="act"))
+                                       label="pwl"))
                     g = gz
-                else:
-                    g = self.spatial_backward(i, s, g, keep, spatial[i])
+                elif layer.kind == "spatial":
+                    g = self.spatial_backward(i, s, g, spatial[i])
             elif isinstance(layer, PoolLayer):
                 if layer.size < s.in_size:
                     n, m = s.in_size, s.out_size
                     planes = B * s.in_channels
                     gi = self.tensor(f"G{i - 1}", "grad", planes * n * (n // 2 + 1))
-                    self.ops.append(Op(i, BD, planes, [Operand(g, "r", _bins(m, keep[i + 1])),
+                    self.ops.append(Op(i, BD, planes, [Operand(g, "r", _bins(m, self.reads[i + 1])),
                                                        Operand(gi, "w", n * (n // 2 + 1))],
                                        lambda u0, cnt, r, blk, i=i, n=n, m=m: [
                                            Crop(i, BD, r[0], r[1], u0, cnt, n, m, True)], label="crop"))
                     g = gi
             elif isinstance(layer, ConvLayer):
-                g = self.conv_backward(i, s, g, x, keep, weights[i], pgrad[i], wants[i])
+                g = self.conv_backward(i, s, g, x, wants[i])
 
-    def conv_backward(self, i: int, s: LayerShape, g: Tensor, x: Tensor, keep: list[int], w: Tensor,
-                      gparam: Tensor, want: bool) -> Tensor | None:
+    def dense_backward(self, i: int, s: LayerShape, x: Tensor, logits: Tensor, want: bool) -> Tensor | None:
+        """Loss, classifier backward-data (then its Hermitian projection), weight and bias gradients."""
+        B, classes, feats = self.batch, s.out_channels, self.dense_features
+        labels = self.tensor("labels", "act", B, complex_=False, persistent=True)
+        gl = self.tensor(f"glogits{i}", "grad", B * classes, complex_=False)
+        self.ops.append(Op(i, BD, B, [Operand(logits, "r", classes), Operand(labels, "r", 1),
+                                      Operand(gl, "w", classes)],
+                           lambda u0, cnt, r, blk: [
+                               Act(i, BD, ActFunction.SOFTMAX_XENT, r[0], r[1], r[2], u0 * classes,
+                                   cnt * classes, True)], label="loss"))
+        gb, wb, db = self.f.grad_bits, self.f.weight_bits, self.f.data_bits
+        wd = self.dense_weights
+        g = None
+        if want:
+            gd = self.tensor(f"GD{i}", "grad", feats // 2 * B)
+            sh_bd = self.shift(i, "backward-data", classes, gb, wb, gb)
+            self.ops.append(Op(i, BD, 1, [Operand(gl, "r", role="a"), Operand(wd, "r", role="b"),
+                                          Operand(gd, "w", role="c", real=True)],
+                               lambda u0, cnt, r, blk: [
+                                   Dense(i, BD, r[0], r[1], r[2], blk[0], blk[1], blk[2], blk[3], classes,
+                                         False, True, sh_bd)],
+                               gemm=(B, feats, classes), label="dense"))
+            n = s.in_size
+            per = n * (n // 2 + 1)
+            g = self.tensor(f"G{i - 1}", "grad", B * s.in_channels * per)
+            self.ops.append(Op(i, BD, B * s.in_channels, [Operand(gd, "r", per), Operand(g, "w", per)],
+                               lambda u0, cnt, r, blk: [
+                                   Act(i, BD, ActFunction.HERMITIAN, r[0], r[0], r[1], u0 * per, cnt * per, False)],
+                               label="hermitian"))
+        sh_wg = self.shift(i, "weight-gradient", B, gb, db, gb)
+        self.ops.append(Op(i, WG, 1, [Operand(x, "r", role="a", real=True), Operand(gl, "r", role="b"),
+                                      Operand(self.pgrad[wd.name], "w", role="c")],
+                           lambda u0, cnt, r, blk: [
+                               Dense(i, WG, r[0], r[1], r[2], blk[0], blk[1], blk[2], blk[3], B, True, False, sh_wg)],
+                           gemm=(feats, classes, B), label="dense"))
+        self.bias_grad(i, gl, f"bd{i}", B, classes, 0, True)
+        return g
+
+    def conv_backward(self, i: int, s: LayerShape, g: Tensor, x: Tensor, want: bool) -> Tensor | None:
         layer: ConvLayer = s.layer
         B, ci, co, k = self.batch, s.in_channels, s.out_channels, layer.kernel
-        size = _conv_size(s)
-        kp = _conv_keep(self.shapes, keep, i)
+        size = s.out_size
+        kp = self.out_reads[i]
         rows, cols = kept_rows(size, kp), half_columns(kp)
         bins = rows * cols
         gb, db, wb = self.f.grad_bits, self.f.data_bits, self.f.weight_bits
+        w = self.weights[i]
         if size != s.in_size and i > 0:
-            x = self._padded_input(i)
+            x = self.padded[i]
         gx = None
         if want:
             gx = self.tensor(f"GX{i}", "grad", B * ci * bins)
-            sh = output_shift(co, gb, wb, gb)
+            sh_bd = self.shift(i, "backward-data", co, gb, wb, gb)
             self.ops.append(Op(i, BD, bins, [Operand(g, "r", role="a"), Operand(w, "r", role="b"),
                                              Operand(gx, "w", role="c")],
                                lambda u0, cnt, r, blk: [Gemm(i, BD, GemmKind.CONV, r[0], r[1], r[2], u0, cnt,
-                                                             blk[0], blk[1], blk[2], blk[3], co, True, sh)],
+                                                             blk[0], blk[1], blk[2], blk[3], co, True, sh_bd)],
                                gemm=(B, ci, co), label="conv"))
             if size != s.in_size:
-                gx = self.resize(i, BD, gx, size, s.in_size, s.in_size, s.in_size, s.in_size, B * ci, f"GXr{i}")
-        gw = gparam if layer.param == "full" else self.tensor(f"GW{i}", "grad", ci * co * bins)
-        sh = output_shift(B, gb, db, gb)
+                gx = self.resize(i, BD, gx, size, kp, s.in_size, s.in_size, s.in_size, B * ci, f"GXr{i}", "unpad")
+        sinc = layer.param == "sinc"
+        gparam = self.pgrad[self.weights[i].name] if not sinc else self.pgrad[f"V{i}"]
+        gw = gparam if not sinc else self.tensor(f"GW{i}", "grad", ci * co * bins)
+        sh_wg = self.shift(i, "weight-gradient", B, gb, db, gb)
         self.ops.append(Op(i, WG, bins, [Operand(g, "r", role="a"), Operand(x, "r", role="b"),
                                          Operand(gw, "w", role="c")],
                            lambda u0, cnt, r, blk: [Gemm(i, WG, GemmKind.CONV, r[0], r[1], r[2], u0, cnt,
-                                                         blk[0], blk[1], blk[2], blk[3], B, True, sh)],
+                                                         blk[0], blk[1], blk[2], blk[3], B, True, sh_wg)],
                            gemm=(co, ci, B), label="conv"))
-        if layer.param == "sinc":
-            pairs = ci * co
-            t = self.tensor(f"T{i}.g", "grad", pairs * k * cols, scratch=True)
-            sh1 = output_shift(rows, self.f.twiddle_bits, gb, gb)
-            sh2 = output_shift(cols, gb, self.f.twiddle_bits, gb)
-            self.ops.append(Op(i, WG, pairs, [Operand(gw, "r", bins), Operand(t, "w", k * cols),
-                                              Operand(gparam, "w", k * k)],
+        if sinc:
+            # G_V = S^H G_W conj(S): G_W read as the full Hermitian spectrum, whose non-zero
+            # columns are the R = kept-rows columns |v| <= keep/2
+            pairs, hk, R = ci * co, k // 2 + 1, rows
+            u = self.tensor(f"U{i}", "grad", pairs * k * R)
+            sh1 = self.shift(i, "weights-adjoint.shg", size, wb, gb, gb)
+            sh2 = self.shift(i, "weights-adjoint.shgs", size, gb, wb, gb)
+            self.ops.append(Op(i, WG, pairs, [Operand(gw, "r", bins), Operand(u, "w", k * R)],
                                lambda u0, cnt, r, blk: [
-                                   Gemm(i, WG, GemmKind.SINC_ROWS, Ref(ROM, 0), r[0], r[1], u0, cnt, 0, k, 0, cols, rows, False, sh1),
-                                   Gemm(i, WG, GemmKind.SINC_COLS, r[1], Ref(ROM, 0), r[2], u0, cnt, 0, k, 0, k, cols, True, sh2)],
-                               label="sinc"))
+                                   Gemm(i, WG, GemmKind.SINC_ROWS, Ref(ROM, 0), r[0], r[1], u0, cnt, 0, k, 0, R, R,
+                                        False, sh1)], label="sinc-rows"))
+            self.ops.append(Op(i, WG, pairs, [Operand(u, "r", k * R), Operand(gparam, "w", k * hk)],
+                               lambda u0, cnt, r, blk: [
+                                   Gemm(i, WG, GemmKind.SINC_COLS, r[0], Ref(ROM, 0), r[1], u0, cnt, 0, k, 0, hk, R,
+                                        True, sh2)], label="sinc-cols"))
+        if layer.bias:
+            self.bias_grad(i, g, f"b{i}", B, co, 2 * _log2(size), False)
         return gx
 
-    def _padded_input(self, i: int) -> Tensor:
-        for op in self.ops:
-            for o in op.operands:
-                if o.tensor.name == f"Xpad{i}":
-                    return o.tensor
-        raise AssertionError(f"padded input of layer {i} not built")
-
-    def spatial_backward(self, i: int, s: LayerShape, g: Tensor, keep: list[int], pre: Tensor) -> Tensor:
+    def spatial_backward(self, i: int, s: LayerShape, g: Tensor, pre: Tensor) -> Tensor:
         n = s.in_size
-        kp = keep[i + 1] if i + 1 < len(keep) else n
+        kp = self.out_reads[i]
         planes = self.batch * s.in_channels
         sg = self.tensor(f"S{i}.g", "grad", planes * n * n, complex_=False, scratch=True)
         sm = self.tensor(f"S{i}.gm", "grad", planes * n * n, complex_=False, scratch=True)
@@ -463,8 +495,8 @@ class _Builder:
                            label="spatial"))
         return gi
 
-    def updates(self, params: list) -> None:
-        for i, p, v, g in params:
+    def updates(self) -> None:
+        for i, p, v, g in self.params:
             self.ops.append(Op(i, UP, p.values, [Operand(p, "rw", 1), Operand(v, "rw", 1), Operand(g, "r", 1)],
                                lambda u0, cnt, r, blk, i=i: [Update(i, UP, r[0], r[1], r[2], u0, cnt)],
                                label="update"))
@@ -502,18 +534,19 @@ class _Builder:
                 next_region[b] += 1
 
     # ------------------------------------------------------------------ tiling and emission
-    def emit_all(self) -> Program:
+    def emit_all(self) -> tuple[Program, list[int]]:
         out: list[Descriptor] = []
         dram: list[Tensor] = []
-        for op in self.ops:
-            self.emit_op(op, out, dram)
+        op_of: list[int] = []
+        for k, op in enumerate(self.ops):
+            self.emit_op(op, out, dram, op_of, k)
         infos = []
         base = 0
         for t in dram:
             nbytes = self.m.dram_bytes(t.buf, self.m.words(t.buf, t.values, t.complex_, t.bits))
             infos.append(TensorInfo(t.name, base, nbytes))
             base += -(-nbytes // 64) * 64
-        return Program(tuple(out), tuple(infos), tuple(l.name for l in self.net.layers))
+        return Program(tuple(out), tuple(infos), tuple(l.name for l in self.net.layers)), op_of
 
     def _staged(self, op: Op) -> list[Operand]:
         return [o for o in op.operands if not o.tensor.resident]
@@ -563,7 +596,7 @@ class _Builder:
         raise ConfigError(f"sram[{b}].kbytes: buffer {self.m.names[b]!r} is too small to hold one block of "
                           f"{name} {op.phase.label} ({op.label}); its staging half has {self._staging(b)} words")
 
-    def emit_op(self, op: Op, out: list[Descriptor], dram: list[Tensor]) -> None:
+    def emit_op(self, op: Op, out: list[Descriptor], dram: list[Tensor], op_of: list[int], k: int) -> None:
         slots, chunk, blk0 = self.plan(op)
         M, N, K = op.gemm if op.gemm else (1, 1, 0)
         _, mb, _, nb = blk0
@@ -619,16 +652,22 @@ class _Builder:
             u0, cnt, blk = chunks[c]
             return op.emit(u0, cnt, refs(c, u0, blk), blk)
 
+        def add(descs: list[Descriptor], owner: int) -> None:
+            out.extend(descs)
+            op_of.extend([owner] * len(descs))
+
         if slots == 2:
-            out += transfers(0, True)
+            add(transfers(0, True), -1)
             for c in range(len(chunks)):
                 if c + 1 < len(chunks):
-                    out += transfers(c + 1, True)
-                out += compute(c)
-                out += transfers(c, False)
+                    add(transfers(c + 1, True), -1)
+                add(compute(c), k)
+                add(transfers(c, False), -1)
         else:
             for c in range(len(chunks)):
-                out += transfers(c, True) + compute(c) + transfers(c, False)
+                add(transfers(c, True), -1)
+                add(compute(c), k)
+                add(transfers(c, False), -1)
 
     def _first_value(self, o: Operand, u0: int, blk: tuple[int, int, int, int], gemm) -> int:
         """Index of the first value of a chunk's slice of the tensor (bin-major layouts)."""
@@ -639,25 +678,18 @@ class _Builder:
         return {"a": u0 * M * K + m0 * K, "b": u0 * K * N + n0, "c": u0 * M * N + m0 * N + n0}[o.role]
 
 
-def _conv_size(s: LayerShape) -> int:
-    """Transform size a conv layer works at (its padded size)."""
-    return s.out_size
-
-
-def _conv_keep(shapes: list[LayerShape], keep: list[int], i: int) -> int:
-    """Crop size the conv at layer i computes its outputs for."""
-    return keep[i + 1] if i + 1 < len(shapes) else shapes[i].out_size
-
-
-def build_schedule(accel: AcceleratorConfig, net: NetworkConfig, batch: int) -> Schedule:
+def build_schedule(accel: AcceleratorConfig, net: NetworkConfig, batch: int,
+                   plan: ShiftPlan | None = None) -> Schedule:
     """The program of one training iteration (see the module docstring); ConfigError if
-    the accelerator cannot run the network, before any simulation work."""
+    the accelerator cannot run the network, before any simulation work.  The GEMM shifts
+    come from ``plan`` (a calibrated :class:`accel.fixed.net.ShiftPlan`; without one, the
+    worst-case shift of every GEMM)."""
     if batch < 1:
         raise ConfigError(f"batch: must be >= 1, got {batch}")
-    b = _Builder(accel, net, batch)
+    b = _Builder(accel, net, batch, plan if plan is not None else ShiftPlan())
     b.build_ops()
     b.place()
-    program = b.emit_all()
+    program, op_of = b.emit_all()
     for d in program.descriptors:
         try:
             validate(d, accel)
@@ -665,11 +697,12 @@ def build_schedule(accel: AcceleratorConfig, net: NetworkConfig, batch: int) -> 
             name = program.layer_name(d.layer)
             raise ConfigError(f"layers: {name} {d.phase.label} does not fit the instruction set: {exc}") from None
     tensors = {o.tensor.name: o.tensor for op in b.ops for o in op.operands}
-    return Schedule(program,
+    return Schedule(program, b.ops, op_of, tensors,
                     {n: b.m.names[t.buf] for n, t in tensors.items() if t.resident},
                     [n for n, t in tensors.items() if t.dram_id >= 0])
 
 
-def build_program(accel: AcceleratorConfig, net: NetworkConfig, batch: int) -> Program:
+def build_program(accel: AcceleratorConfig, net: NetworkConfig, batch: int,
+                  plan: ShiftPlan | None = None) -> Program:
     """The descriptors of one training iteration."""
-    return build_schedule(accel, net, batch).program
+    return build_schedule(accel, net, batch, plan).program

@@ -7,7 +7,10 @@ serve
 
 * PWL forward (``y = slope x + icpt``) and backward (``g_x = slope(x) g_y``: reads x and g);
 * the spatial activation's ReLU on real samples (forward: mask; backward: masked gradient);
-* the softmax cross-entropy gradient of the logits (reads logits and labels);
+* the loss step: moving the logits out and dL/dlogits back (reads logits and labels; the
+  values are the host's softmax cross-entropy, see ``sim/schedule.py``);
+* the classifier gradient's Hermitian projection (columns 0 and n/2 of each half
+  spectrum summed with their mirrored rows, every other value copied);
 * the SGD-with-momentum update (:func:`update_cycles`).
 """
 from __future__ import annotations
@@ -36,7 +39,7 @@ def update_cycles(count: int, lanes: int) -> int:
 def expand_act(d: Act, m: Machine) -> Expansion:
     """One transaction of ``count`` values through the lanes."""
     lanes = m.accel.activation.lanes
-    complex_ = d.function == ActFunction.PWL
+    complex_ = d.function in (ActFunction.PWL, ActFunction.HERMITIAN)
     reads = {d.x.buf: m.words(d.x.buf, d.count, complex_)}
     if d.backward:
         g_count = d.count if d.function != ActFunction.SOFTMAX_XENT else 0

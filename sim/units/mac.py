@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from math import ceil
 
-from accel.fixed.mac import CMAC_LATENCY
-from accel.program import Dense, Gemm, GemmKind
+from accel.fixed.mac import CMAC_DRAIN, CMAC_LATENCY
+from accel.program import Bias, Dense, Gemm, GemmKind
 
 from . import Expansion, Machine, Work, merge
 
@@ -53,3 +53,26 @@ def expand_dense(d: Dense, m: Machine) -> Expansion:
     """One transaction: the classifier's real tiles streamed through the array."""
     work, reads, writes = _gemm(m, d.a.buf, d.b.buf, d.c.buf, 1, d.m, d.n, d.k, False)
     return Expansion([work], reads, writes, ops={"real_macs": d.m * d.n * d.k})
+
+
+def expand_bias(d: Bias, m: Machine) -> Expansion:
+    """One transaction on the array.  Forward: the output stage reads the DC bin's
+    ``m x n`` outputs and the ``n`` bias words and writes the sums back, one output beat
+    (a ``rows x cols`` tile) per cycle, complete ``CMAC_DRAIN`` cycles after the last.
+    Gradient: ``ceil(n / cols)`` tiles of one row, each ``m`` beats (the ones row from the
+    ROM times the DC bin's rows), as a GEMM; the ``m x n`` multiply-accumulates are
+    counted with the GEMMs' (complex for spectra, real for the logits)."""
+    rows, cols = m.accel.mac_array.rows, m.accel.mac_array.cols
+    complex_ = not d.real
+    y_words = m.words(d.y.buf, d.m * d.n, complex_)
+    b_words = m.words(d.b.buf, d.n, complex_=False)
+    if d.grad:
+        reads, writes = {d.y.buf: y_words}, {d.b.buf: b_words}
+        compute, tail = ceil(d.n / cols) * d.m, CMAC_LATENCY
+        ops = {"complex_macs" if complex_ else "real_macs": d.m * d.n}
+    else:
+        reads, writes = merge({d.y.buf: y_words}, {d.b.buf: b_words}), {d.y.buf: y_words}
+        compute, tail = ceil(d.m / rows) * ceil(d.n / cols), CMAC_DRAIN
+        ops = {}
+    occ = max(compute, m.port_cycles(merge(reads, writes)))
+    return Expansion([Work(occ, compute, tail)], reads, writes, ops=ops)
