@@ -55,6 +55,8 @@ def simulate(accel: AcceleratorConfig, net: NetworkConfig, batch: int, progress:
     and ``labels`` (``batch`` of them) are the batch; without them,
     :func:`sim.values.iteration_batch` draws it from the network's dataset."""
     t0 = time.perf_counter()
+    if fixed is None:      # configuration errors first, before calibrating a network
+        build_schedule(accel, net, batch)
     dataset = "given"
     if images is None or fixed is None:
         drawn: Batch = iteration_batch(net, batch, data_dir)

@@ -116,11 +116,11 @@ class Schedule:
     the operations, which operation each descriptor belongs to (-1: a DRAM transfer), the
     tensors by name, and where they were placed."""
     program: Program
-    ops: list[Op]
-    op_of: list[int]
-    tensors: dict[str, Tensor]
     resident: dict[str, str] = field(default_factory=dict)    # tensor -> buffer, if on chip
     in_dram: list[str] = field(default_factory=list)
+    ops: list[Op] = field(default_factory=list)
+    op_of: list[int] = field(default_factory=list)
+    tensors: dict[str, Tensor] = field(default_factory=dict)
 
 
 def _bins(n: int, keep: int) -> int:
@@ -133,8 +133,10 @@ def _log2(n: int) -> int:
 
 
 class _Builder:
-    def __init__(self, accel: AcceleratorConfig, net: NetworkConfig, batch: int, plan: ShiftPlan) -> None:
-        self.accel, self.net, self.batch, self.shifts = accel, net, batch, plan
+    def __init__(self, accel: AcceleratorConfig, net: NetworkConfig, batch: int,
+                 plan: ShiftPlan | None = None) -> None:
+        self.accel, self.net, self.batch = accel, net, batch
+        self.shifts = plan if plan is not None else ShiftPlan()
         self.m = Machine(accel)
         self.shapes = layer_shapes(net)
         self.ops: list[Op] = []
@@ -147,6 +149,8 @@ class _Builder:
         self.weights: dict[int, Tensor] = {}     # conv layer -> its spectral weights W
         self.params: list[tuple[int, Tensor, Tensor, Tensor]] = []   # (layer, param, momentum, grad)
         self.pgrad: dict[str, Tensor] = {}       # parameter tensor -> its gradient
+        self.op_of: list[int] = []               # per emitted descriptor: its op (-1: DRAM transfer)
+        self._emitted = 0                        # ops emitted so far (they are emitted in order)
 
     # ------------------------------------------------------------------ tensors
     def tensor(self, name: str, role: str, values: int, **kw: object) -> Tensor:
@@ -534,19 +538,18 @@ class _Builder:
                 next_region[b] += 1
 
     # ------------------------------------------------------------------ tiling and emission
-    def emit_all(self) -> tuple[Program, list[int]]:
+    def emit_all(self) -> Program:
         out: list[Descriptor] = []
         dram: list[Tensor] = []
-        op_of: list[int] = []
-        for k, op in enumerate(self.ops):
-            self.emit_op(op, out, dram, op_of, k)
+        for op in self.ops:
+            self.emit_op(op, out, dram)
         infos = []
         base = 0
         for t in dram:
             nbytes = self.m.dram_bytes(t.buf, self.m.words(t.buf, t.values, t.complex_, t.bits))
             infos.append(TensorInfo(t.name, base, nbytes))
             base += -(-nbytes // 64) * 64
-        return Program(tuple(out), tuple(infos), tuple(l.name for l in self.net.layers)), op_of
+        return Program(tuple(out), tuple(infos), tuple(l.name for l in self.net.layers))
 
     def _staged(self, op: Op) -> list[Operand]:
         return [o for o in op.operands if not o.tensor.resident]
@@ -596,7 +599,7 @@ class _Builder:
         raise ConfigError(f"sram[{b}].kbytes: buffer {self.m.names[b]!r} is too small to hold one block of "
                           f"{name} {op.phase.label} ({op.label}); its staging half has {self._staging(b)} words")
 
-    def emit_op(self, op: Op, out: list[Descriptor], dram: list[Tensor], op_of: list[int], k: int) -> None:
+    def emit_op(self, op: Op, out: list[Descriptor], dram: list[Tensor]) -> None:
         slots, chunk, blk0 = self.plan(op)
         M, N, K = op.gemm if op.gemm else (1, 1, 0)
         _, mb, _, nb = blk0
@@ -652,9 +655,12 @@ class _Builder:
             u0, cnt, blk = chunks[c]
             return op.emit(u0, cnt, refs(c, u0, blk), blk)
 
+        k = self._emitted
+        self._emitted += 1
+
         def add(descs: list[Descriptor], owner: int) -> None:
             out.extend(descs)
-            op_of.extend([owner] * len(descs))
+            self.op_of.extend([owner] * len(descs))
 
         if slots == 2:
             add(transfers(0, True), -1)
@@ -689,7 +695,7 @@ def build_schedule(accel: AcceleratorConfig, net: NetworkConfig, batch: int,
     b = _Builder(accel, net, batch, plan if plan is not None else ShiftPlan())
     b.build_ops()
     b.place()
-    program, op_of = b.emit_all()
+    program = b.emit_all()
     for d in program.descriptors:
         try:
             validate(d, accel)
@@ -697,9 +703,8 @@ def build_schedule(accel: AcceleratorConfig, net: NetworkConfig, batch: int,
             name = program.layer_name(d.layer)
             raise ConfigError(f"layers: {name} {d.phase.label} does not fit the instruction set: {exc}") from None
     tensors = {o.tensor.name: o.tensor for op in b.ops for o in op.operands}
-    return Schedule(program, b.ops, op_of, tensors,
-                    {n: b.m.names[t.buf] for n, t in tensors.items() if t.resident},
-                    [n for n, t in tensors.items() if t.dram_id >= 0])
+    return Schedule(program, {n: b.m.names[t.buf] for n, t in tensors.items() if t.resident},
+                    [n for n, t in tensors.items() if t.dram_id >= 0], b.ops, b.op_of, tensors)
 
 
 def build_program(accel: AcceleratorConfig, net: NetworkConfig, batch: int,

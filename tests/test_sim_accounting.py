@@ -22,8 +22,10 @@ def _pow2_at_least(x: int) -> int:
 
 
 def analytic(net) -> dict[str, int]:
-    """Complex/sinc/real MACs, butterflies (circular nets), crop-skipped bins, PWL
-    activations and updated parameters (sinc kernels, dense weights; biases are not scheduled)."""
+    """Complex/sinc/real MACs (bias gradients: B x channels DC sums), butterflies (circular
+    nets), crop-skipped bins, values through the activation lanes (PWL forward and backward,
+    the classifier gradient's Hermitian projection) and updated parameters (sinc kernels in
+    half storage, biases, dense weights)."""
     c, n = net.input.channels, net.input.size
     layers = net.layers
     counts = dict(complex_macs=0, sinc_macs=0, real_macs=0, crop_skipped_bins=0, activations=0, butterflies=0,
@@ -43,10 +45,12 @@ def analytic(net) -> dict[str, int]:
             rows, cols = (crop + 1, crop // 2 + 1) if crop < size else (size, size // 2 + 1)
             bins = rows * cols
             gemms = 3 if seen_conv else 2      # forward, weight-gradient (+ backward-data)
-            counts["complex_macs"] += gemms * bins * B * c * l.out_channels
-            k = l.kernel
-            counts["updates"] += c * l.out_channels * k * k
-            counts["sinc_macs"] += c * l.out_channels * (rows * k * k + rows * k * cols + k * rows * cols + k * cols * k)
+            counts["complex_macs"] += gemms * bins * B * c * l.out_channels + B * l.out_channels
+            k, hk = l.kernel, l.kernel // 2 + 1
+            counts["updates"] += c * l.out_channels * k * hk + l.out_channels
+            # S V, (S V) S^T on the kept rows/columns; S^H G and (S^H G) conj(S) over the
+            # gradient's rows x rows non-zero full-spectrum bins, k/2+1 output columns
+            counts["sinc_macs"] += c * l.out_channels * (rows * k * k + rows * cols * k + k * rows * rows + k * hk * rows)
             if i == 0:
                 counts["butterflies"] += B * c * (n + cols) * (size // 2) * int(log2(size))
             bins_of_last_conv = bins
@@ -61,8 +65,9 @@ def analytic(net) -> dict[str, int]:
             n = l.size
         elif l.type == "dense":
             feats = 2 * c * n * (n // 2 + 1)
-            counts["real_macs"] += 3 * B * feats * l.classes
-            counts["updates"] += feats * l.classes
+            counts["real_macs"] += 3 * B * feats * l.classes + B * l.classes
+            counts["updates"] += feats * l.classes + l.classes
+            counts["activations"] += B * c * n * (n // 2 + 1)
     return counts
 
 
@@ -124,6 +129,8 @@ def test_spatial_activation_and_zero_padding_transforms():
             + planes2 * (9 + 8) * bf(16)           # conv2 backward-data un-padding: inverse 16 (8 rows kept)
             + planes2 * (8 + 5) * bf(8))           #   forward 8-point
     assert st.ops["butterflies"] == want
-    assert st.ops["activations"] == 2 * planes2 * 9 * 5 + 2 * planes3 * 16 * 16
+    # PWL forward and backward on the kept bins, ReLU forward and backward, and the
+    # classifier gradient's Hermitian projection (8 channels of 4 x 3)
+    assert st.ops["activations"] == 2 * planes2 * 9 * 5 + 2 * planes3 * 16 * 16 + planes3 * 4 * 3
     for blk in st.units.values():
         assert blk["busy"] + blk["idle"] + sum(blk["stall"].values()) == st.total_cycles

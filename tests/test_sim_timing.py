@@ -104,7 +104,7 @@ def test_dependencies_serialize():
     assert _run(accel, load, g) == (40 + 50) + cmac_tile_cycles(5)
 
 
-SMALL_NET = {"name": "tiny", "input": {"channels": 2, "size": 16},
+SMALL_NET = {"name": "tiny", "dataset": "random", "input": {"channels": 2, "size": 16},
              "layers": [{"type": "conv", "out_channels": 6, "kernel": 3},
                         {"type": "act"}, {"type": "pool", "size": 8},
                         {"type": "conv", "out_channels": 8, "kernel": 3, "padding": "zero"},
