@@ -1,26 +1,48 @@
 """The controller's program for one training iteration: layers x phases as descriptors.
 
-:func:`build_program` turns a network and an accelerator into an :class:`accel.program.Program`
+:func:`build_schedule` turns a network and an accelerator into an :class:`accel.program.Program`
 in three steps.
 
 1. **Operations.**  The iteration as a list of :class:`Op`, each over a chunkable axis
-   (planes, bins, channel pairs or values) with its tensor operands:
+   (planes, bins, channel pairs or values) with its tensor operands, computing exactly
+   what :class:`accel.fixed.net.FixedNet` computes (``sim/values.py`` checks it bit for bit):
 
-   * forward: input FFT (zero padding and crop aware), per conv layer the sinc
-     interpolation ``W = S V S^T`` (two matmuls per channel pair, only the bins the
-     network keeps) and the per-bin GEMM ``Y = X W`` with the following PWL activation
-     fused into the same chunks; spectral pooling on the crop unit; spatial activations
-     (IFFT -> ReLU -> FFT); the classifier's real GEMM;
-   * backward-data: the softmax cross-entropy gradient, the classifier's ``G_Y W^T``,
-     pooling adjoints, activation backward, per-bin ``G_X = G_Y conj(W)`` (not for the
-     first conv: nothing upstream needs it);
-   * weight-gradient: per-bin ``G_W = G_Y^T conj(X)`` and its projection
-     ``G_V = S^H G_W conj(S)``, the classifier's ``X^T G_Y``;
-   * update: SGD with momentum on every parameter tensor.
+   * forward: input FFT (zero padding and crop aware); per conv layer the sinc
+     interpolation ``W = S V S^T`` as two passes over the channel pairs (``T = S V`` on the
+     kept rows, then ``W = T S^T`` on the kept bins: ``T`` is block-normalized in between,
+     so it is a whole tensor, not a per-chunk scratch), the per-bin GEMM ``Y = X W``, then
+     the bias epilogue (:class:`~accel.program.Bias`: the MAC array's output stage adds
+     ``N^2 b`` to the DC bin, at the GEMM's exponent, before the tensor is normalized);
+     PWL activations as their own pass on the lanes (they read the normalized GEMM output,
+     so they cannot run in the GEMM's chunks); spectral pooling on the crop unit; spatial
+     activations (IFFT -> ReLU -> FFT); the classifier's real GEMM and bias epilogue;
+   * backward-data: the loss, the classifier's ``G_Y W`` and its Hermitian projection
+     (an activation-lane pass: columns 0 and n/2 summed with their mirrored rows), pooling
+     adjoints, activation backward, per-bin ``G_X = G_Y conj(W)`` (not for the first conv:
+     nothing upstream needs it) and the zero-padding adjoint;
+   * weight-gradient: per-bin ``G_W = G_Y^T conj(X)``, its projection ``G_V = S^H G_W
+     conj(S)`` (two passes again: ``S^H G_W`` over the gradient's full Hermitian spectrum,
+     whose non-zero rows and columns are the kept ones, then ``conj(S)`` on the k/2+1 half
+     columns of ``G_V``), the bias gradients (DC column sums over the batch), the
+     classifier's ``G_Y^T X``;
+   * update: SGD with momentum on every parameter tensor (sinc kernels in half storage,
+     k x (k/2+1) per channel pair; full spectra; biases; the classifier).
 
-   Crop awareness: a tensor followed (through element-wise activations) by a crop to m is
-   only computed on the (m + 1) x (m/2 + 1) bins of its half spectrum the crop reads; its
-   gradient is zero elsewhere, so the backward GEMMs skip the same bins.
+   The loss is the one step of the iteration not done in fixed point: ``FixedNet`` takes
+   the logits to the host, which computes softmax cross-entropy in float and returns
+   ``dL/dlogits`` quantized to ``grad_bits``.  The schedule keeps it as an ``Act``
+   descriptor (``SOFTMAX_XENT``) on the activation lanes: its timing and traffic stand for
+   moving the logits out and the gradient back (B x classes values each way); the values
+   are the host's (``FixedNet.loss_gradient``), not a fixed-point softmax, and the host's
+   own compute time is not modelled.
+
+   Crop awareness: a tensor read by a crop (through bin-local layers) is computed only on
+   the (m + 1) x (m/2 + 1) bins of its half spectrum the crop reads
+   (:func:`accel.fixed.net.read_sizes`, the same rule ``FixedNet`` uses); its gradient is
+   zero elsewhere, so the backward GEMMs skip the same bins.
+
+   GEMM shifts are the calibrated :class:`accel.fixed.net.ShiftPlan`'s (the descriptors'
+   ``shift`` fields; the RTL sequencer runs the same words), worst case without a plan.
 
 2. **Placement.**  Each buffer's lower half is a resident area: intermediate tensors that
    fit there for their whole lifetime (first-fit in program order) stay on chip.  The
@@ -36,8 +58,8 @@ in three steps.
    chunk c + 1 are issued before the compute of chunk c.  If one bin (one plane, one value)
    of an op does not fit even one slot the accelerator is too small: ConfigError.
 
-Bias terms (one value per output channel at the DC bin, and the classifier's bias) are not
-scheduled.
+The :class:`Schedule` keeps the operations, which operation each descriptor belongs to and
+the tensors by name: what ``sim/values.py`` needs to compute every descriptor's values.
 """
 from __future__ import annotations
 

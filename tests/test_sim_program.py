@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accel.config import load_accelerator
-from accel.program import (DESCRIPTOR_WORDS, KINDS, ROM, Act, ActFunction, Crop, Dense, DramLoad, Fft2d,
+from accel.program import (DESCRIPTOR_WORDS, KINDS, ROM, Act, ActFunction, Bias, Crop, Dense, DramLoad, Fft2d,
                            Gemm, GemmKind, Phase, ProgramError, Ref, Update, decode, encode, validate)
 from accel.program import _fields  # the layout is the spec of the encoding
 
@@ -63,6 +63,8 @@ def _good() -> list:
         Crop(0, Phase.FORWARD, r, Ref(0, 2), 0, 8, 16, 8, False),
         Act(0, Phase.FORWARD, ActFunction.PWL, r, r, Ref(0, 2), 0, 100, False),
         Update(0, Phase.UPDATE, Ref(1, 1), Ref(1, 2), Ref(2, 1), 0, 100),
+        Bias(0, Phase.FORWARD, Ref(0, 1), Ref(1, 1), 0, 32, 0, 8, 8, False, False),
+        Act(0, Phase.BACKWARD_DATA, ActFunction.HERMITIAN, r, r, Ref(2, 2), 0, 100, False),
     ]
 
 
@@ -90,6 +92,9 @@ def test_valid_descriptors_pass():
     (Act(0, Phase.FORWARD, ActFunction.PWL, Ref(0, 1), Ref(0, 1), Ref(2, 2), 0, 0, False), "count"),
     (Update(0, Phase.UPDATE, Ref(1, 1), Ref(1, 2), Ref(2, 1), 0, 0), "count"),
     (Update(0, 9, Ref(1, 1), Ref(1, 2), Ref(2, 1), 0, 1), "phase"),
+    (Bias(0, Phase.FORWARD, Ref(0, 1), Ref(1, 1), 0, 32, 0, 0, 8, False, False), "n"),
+    (Bias(0, Phase.FORWARD, Ref(0, 1), Ref(1, 1), 0, 32, 0, 8, 3, False, False), "scale"),
+    (Bias(0, Phase.WEIGHT_GRADIENT, Ref(0, 1), Ref(ROM, 1), 0, 32, 0, 8, 8, False, True), "b.buf"),
 ])
 def test_validate_rejects(d, field):
     with pytest.raises(ProgramError, match=rf"^{type(d).__name__}\.{field.replace('.', '[.]')}: "):

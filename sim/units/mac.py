@@ -14,7 +14,8 @@ runs at the ports' rate (a ``port`` stall).  Operands in the coefficient ROM (th
 matrices) cost no buffer port.
 
 The dense classifier is a real GEMM on the same array: one real multiply-accumulate per
-cell and beat.
+cell and beat.  Bias descriptors use the array's output stage (forward: add the bias to
+the DC bin's outputs) or the array itself (gradient: a ones row times the DC bin).
 """
 from __future__ import annotations
 
