@@ -18,14 +18,23 @@ memory -> adder -> memory in one cycle; a last register rounds and saturates
 (2-cycle register stages; memory stages add a register on the read data: 4 cycles).
 
 The twiddle multiplier registers the ROM read and the pre-adders, then the multiplier
-operands again in fabric, its three products, the two sums, and the rounded, saturated
-result (5 cycles).  Every
-register-to-register path holds at most one carry chain; saturation checks sign bits.
+operands in fabric, the operands again at the multiplier's input, its three products,
+the two sums, and the rounded, saturated result (6 cycles).  Every register-to-register
+path holds at most one carry chain; saturation checks sign bits.
+
+Multipliers.  ``dsp="generic"`` writes each product as ``*`` between two operand
+registers and a product register; ``dsp="ecp5"`` instantiates a Lattice ``MULT18X18D``
+per product with its input registers (``REG_INPUTA/B_CLK``) and output register
+(``REG_OUTPUT_CLK``) enabled on ``CLK0``/``CE0``, so the register -> multiplier ->
+register path stays inside the DSP block (yosys' ``synth_ecp5`` maps ``*`` to an
+unregistered ``MULT18X18D`` and leaves the registers in fabric, which limited Fmax to
+about 135 MHz).  Both choices have the same latency and the same arithmetic, so the
+Amaranth-simulated design is the synthesized one, cycle for cycle.
 """
 from __future__ import annotations
 
-from amaranth import Elaboratable, Module, Mux, Signal, Value
-from amaranth.hdl import signed
+from amaranth import Elaboratable, Instance, Module, Mux, ResetSignal, Signal, Value
+from amaranth.hdl import ClockSignal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -37,7 +46,10 @@ from accel.fixed.fft import (
 
 from .stream import SkidBuffer, complex_layout
 
-__all__ = ["FFT"]
+__all__ = ["FFT", "DSP_KINDS", "registered_multiply"]
+
+DSP_KINDS = ("generic", "ecp5")
+"""Multiplier implementations (see the module docstring)."""
 
 
 def _saturated(v: Value, bits: int) -> Value:
@@ -61,6 +73,51 @@ def _half_up(v: Value, shift: int) -> Value:
     Written as ``((v >> (shift-1)) + 1) >> 1`` so the adder spans only the kept bits.
     """
     return ((v >> (shift - 1)) + 1) >> 1
+
+
+def registered_multiply(m: Module, ce: Value, a: Value, b: Value, dsp: str, name: str) -> Signal:
+    """Signed ``a * b`` with a register on both operands and on the product.
+
+    The product appears two enabled clock edges (``ce``) after the operands.  With
+    ``dsp="ecp5"`` the three registers are those of one ``MULT18X18D`` (operands of at
+    most 18 bits each, sign-extended); with ``"generic"`` they are fabric registers
+    around a ``*`` (simulation, other targets).
+    """
+    a, b = Value.cast(a), Value.cast(b)
+    width = a.shape().width + b.shape().width
+    product = Signal(signed(width), name=f"{name}_p")
+    if dsp == "generic":
+        ra = Signal(a.shape(), name=f"{name}_a")
+        rb = Signal(b.shape(), name=f"{name}_b")
+        with m.If(ce):
+            m.d.sync += [ra.eq(a), rb.eq(b), product.eq(ra * rb)]
+        return product
+    if dsp != "ecp5":
+        raise ValueError(f"dsp: expected one of {DSP_KINDS}, got {dsp!r}")
+    if a.shape().width > 18 or b.shape().width > 18:
+        raise ValueError(f"dsp='ecp5': operands of {a.shape().width} and {b.shape().width} "
+                         "bits do not fit one MULT18X18D (18 x 18)")
+    a18 = Signal(signed(18), name=f"{name}_a18")
+    b18 = Signal(signed(18), name=f"{name}_b18")
+    p36 = Signal(signed(36), name=f"{name}_p36")
+    m.d.comb += [a18.eq(a), b18.eq(b), product.eq(p36)]
+    ports = {f"i_A{k}": a18[k] for k in range(18)}
+    ports.update({f"i_B{k}": b18[k] for k in range(18)})
+    ports.update({f"i_C{k}": 0 for k in range(18)})
+    ports.update({f"o_P{k}": p36[k] for k in range(36)})
+    m.submodules[name] = Instance(
+        "MULT18X18D",
+        p_REG_INPUTA_CLK="CLK0", p_REG_INPUTA_CE="CE0", p_REG_INPUTA_RST="RST0",
+        p_REG_INPUTB_CLK="CLK0", p_REG_INPUTB_CE="CE0", p_REG_INPUTB_RST="RST0",
+        p_REG_INPUTC_CLK="NONE", p_REG_PIPELINE_CLK="NONE",
+        p_REG_OUTPUT_CLK="CLK0", p_REG_OUTPUT_CE="CE0", p_REG_OUTPUT_RST="RST0",
+        p_GSR="DISABLED", p_RESETMODE="SYNC", p_MULT_BYPASS="DISABLED",
+        i_SIGNEDA=1, i_SIGNEDB=1, i_SOURCEA=0, i_SOURCEB=0,
+        i_CLK0=ClockSignal("sync"), i_CLK1=0, i_CLK2=0, i_CLK3=0,
+        i_CE0=ce, i_CE1=0, i_CE2=0, i_CE3=0,
+        i_RST0=ResetSignal("sync"), i_RST1=0, i_RST2=0, i_RST3=0,
+        **ports)
+    return product
 
 
 class _Token:
@@ -212,8 +269,8 @@ class _Butterfly(Elaboratable):
 class _Twiddle(Elaboratable):
     """Complex multiply by the twiddle of each position of an ``size``-sample block."""
 
-    def __init__(self, size: int, bits: int, twiddle_bits: int, name: str) -> None:
-        self.size, self.bits, self.tw = size, bits, twiddle_bits
+    def __init__(self, size: int, bits: int, twiddle_bits: int, name: str, dsp: str) -> None:
+        self.size, self.bits, self.tw, self.dsp = size, bits, twiddle_bits, dsp
         self.ce = Signal()
         self.inp = _Token(bits, f"{name}_in")
         self.out = _Token(bits, f"{name}_out")
@@ -230,7 +287,7 @@ class _Twiddle(Elaboratable):
         rp = rom.read_port(domain="sync")
         pos = Signal(range(M))
         ce, x, out = self.ce, self.inp, self.out
-        v1, v2, v3, v4 = Signal(), Signal(), Signal(), Signal()
+        v = [Signal(name=f"v{k}") for k in range(1, 6)]
         a1 = Signal(signed(w))
         bma1 = Signal(signed(w + 1))
         apb1 = Signal(signed(w + 1))
@@ -238,29 +295,29 @@ class _Twiddle(Elaboratable):
         bma2 = Signal(signed(w + 1))
         apb2 = Signal(signed(w + 1))
         tw2 = Signal(layout)
-        p1 = Signal(signed(w + T))
-        p2 = Signal(signed(w + T + 1))
-        p3 = Signal(signed(w + T + 1))
-        re4 = Signal(signed(w + T + 2))
-        im4 = Signal(signed(w + T + 2))
+        re5 = Signal(signed(w + T + 2))
+        im5 = Signal(signed(w + T + 2))
         shift = T - 2
         m.d.comb += [rp.en.eq(ce), rp.addr.eq(pos)]
+        # 3: multiplier input registers, 4: product registers
+        p1 = registered_multiply(m, ce, a2, tw2.s, self.dsp, "k1")
+        p2 = registered_multiply(m, ce, tw2.c, bma2, self.dsp, "k2")
+        p3 = registered_multiply(m, ce, tw2.d, apb2, self.dsp, "k3")
         with m.If(ce):
             with m.If(x.valid):
                 m.d.sync += pos.eq(pos + 1)
             m.d.sync += [
                 # 1: ROM read (memory output register), pre-adders
-                v1.eq(x.valid), a1.eq(x.re), bma1.eq(x.im - x.re), apb1.eq(x.re + x.im),
+                v[0].eq(x.valid), a1.eq(x.re), bma1.eq(x.im - x.re), apb1.eq(x.re + x.im),
                 # 2: multiplier operands in fabric registers (the ROM may be a block RAM,
                 # whose clock-to-output is too slow to feed a multiplier directly)
-                v2.eq(v1), a2.eq(a1), bma2.eq(bma1), apb2.eq(apb1), tw2.eq(rp.data),
-                # 3: products
-                v3.eq(v2), p1.eq(a2 * tw2.s), p2.eq(tw2.c * bma2), p3.eq(tw2.d * apb2),
-                # 4: sums; 5: round and saturate
-                v4.eq(v3), re4.eq(p1 - p3), im4.eq(p1 + p2),
-                out.valid.eq(v4),
-                out.re.eq(_saturated(_half_up(re4, shift), w)),
-                out.im.eq(_saturated(_half_up(im4, shift), w)),
+                v[1].eq(v[0]), a2.eq(a1), bma2.eq(bma1), apb2.eq(apb1), tw2.eq(rp.data),
+                v[2].eq(v[1]), v[3].eq(v[2]),
+                # 5: sums; 6: round and saturate
+                v[4].eq(v[3]), re5.eq(p1 - p3), im5.eq(p1 + p2),
+                out.valid.eq(v[4]),
+                out.re.eq(_saturated(_half_up(re5, shift), w)),
+                out.im.eq(_saturated(_half_up(im5, shift), w)),
             ]
         return m
 
@@ -285,6 +342,10 @@ class FFT(wiring.Component):
         Extra internal bits (the model's ``guard_bits``).
     inverse : bool
         Build the inverse transform (``ifft``; re/im swapped at input and output).
+    dsp : str
+        Multiplier implementation, ``"generic"`` (``*``; simulation and any target) or
+        ``"ecp5"`` (registered ``MULT18X18D`` instances; needs ``data_bits + guard_bits
+        + 1 <= 18`` and ``twiddle_bits <= 18``).  Same latency either way.
 
     Members
     -------
@@ -295,7 +356,14 @@ class FFT(wiring.Component):
     """
 
     def __init__(self, n: int, *, data_bits: int = 16, twiddle_bits: int = 18,
-                 guard_bits: int = GUARD_BITS, inverse: bool = False) -> None:
+                 guard_bits: int = GUARD_BITS, inverse: bool = False,
+                 dsp: str = "generic") -> None:
+        if dsp not in DSP_KINDS:
+            raise ValueError(f"dsp: expected one of {DSP_KINDS}, got {dsp!r}")
+        if dsp == "ecp5" and (data_bits + guard_bits + 1 > 18 or twiddle_bits > 18):
+            raise ValueError("dsp='ecp5' needs data_bits + guard_bits + 1 <= 18 and "
+                             f"twiddle_bits <= 18, got {data_bits}, {guard_bits}, {twiddle_bits}")
+        self.dsp = dsp
         self.plan = fft_plan(n)
         self.n, self.data_bits, self.twiddle_bits = n, data_bits, twiddle_bits
         self.guard_bits, self.inverse = guard_bits, inverse
@@ -322,7 +390,7 @@ class FFT(wiring.Component):
         for idx, st in enumerate(self.plan):
             name = f"s{idx}_{st.kind}"
             if st.kind == "twiddle":
-                unit = _Twiddle(st.m, w, self.twiddle_bits, name)
+                unit = _Twiddle(st.m, w, self.twiddle_bits, name, self.dsp)
             else:
                 unit = _Butterfly(st.kind, st.delay, w, name)
             m.submodules[name] = unit

@@ -11,7 +11,9 @@ This module adds what the units have in common on top of that:
 * testbench helpers for Amaranth's async simulator (``sim.add_testbench``):
   :func:`stream_put`/:func:`stream_get` move one payload, :func:`stream_send` and
   :func:`stream_recv` move many with random valid gaps / ready backpressure and report the
-  cycle of every transfer, which is how the tests measure latency and initiation interval.
+  cycle of every transfer, which is how the tests measure latency and initiation interval;
+  :func:`run_stream_testbench` runs a whole producer/consumer simulation of a component
+  with one input stream ``i`` and one output stream ``o``.
 
 Cycle numbers reported by the helpers count clock edges awaited since the helper started;
 helpers started by testbenches that begin together therefore share a time base.
@@ -19,16 +21,16 @@ helpers started by testbenches that begin together therefore share a time base.
 from __future__ import annotations
 
 import random
-from typing import Any, Sequence
+from typing import Any, Awaitable, Callable, Sequence
 
 from amaranth import Module, Signal
 from amaranth.hdl import ShapeLike, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
-from amaranth.sim import SimulatorContext
+from amaranth.sim import Simulator, SimulatorContext
 
 __all__ = ["complex_layout", "SkidBuffer", "stream_put", "stream_get", "stream_send",
-           "stream_recv"]
+           "stream_recv", "run_stream_testbench"]
 
 
 def complex_layout(bits: int) -> data.StructLayout:
@@ -158,3 +160,42 @@ async def stream_recv(ctx: SimulatorContext, s: stream.Interface, count: int, *,
         cycle += 1
     ctx.set(s.ready, 0)
     return payloads, cycles
+
+
+def run_stream_testbench(dut: wiring.Component, beats: Sequence[Any], n_out: int, *,
+                         gap_prob: float = 0.0, stall_prob: float = 0.0, seed: int = 0,
+                         setup: Callable[[SimulatorContext], Awaitable[int]] | None = None,
+                         finish: Callable[[SimulatorContext], Awaitable[None]] | None = None,
+                         timeout: int = 200_000) -> tuple[list[Any], list[int], list[int]]:
+    """Simulate ``dut``: send ``beats`` into ``dut.i``, collect ``n_out`` beats from ``dut.o``.
+
+    The producer inserts random valid gaps (``gap_prob``, :func:`stream_send`, seeded with
+    ``seed``) and the consumer random backpressure (``stall_prob``, :func:`stream_recv`,
+    seeded with ``seed + 1``).  ``setup(ctx)``, if given, runs in the producer before the
+    first beat (e.g. to load a table) and returns the number of clock edges it awaited;
+    ``finish(ctx)``, if given, runs in the producer after the last beat (e.g. to sample a
+    counter once the stream has drained).
+    Returns ``(payloads, in_cycles, out_cycles)``: the output payloads in arrival order and
+    the transfer cycles of every input and output beat, counted from the same first clock
+    edge.  Raises ``TimeoutError`` if the outputs do not arrive within ``timeout`` cycles.
+    """
+    result: dict[str, Any] = {}
+
+    async def producer(ctx: SimulatorContext) -> None:
+        offset = 0 if setup is None else await setup(ctx)
+        cycles = await stream_send(ctx, dut.i, beats, gap_prob=gap_prob, rng=random.Random(seed))
+        result["in"] = [c + offset for c in cycles]
+        if finish is not None:
+            await finish(ctx)
+
+    async def consumer(ctx: SimulatorContext) -> None:
+        result["out"] = await stream_recv(ctx, dut.o, n_out, stall_prob=stall_prob,
+                                          rng=random.Random(seed + 1), timeout=timeout)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(producer)
+    sim.add_testbench(consumer)
+    sim.run()
+    payloads, out_cycles = result["out"]
+    return payloads, result["in"], out_cycles

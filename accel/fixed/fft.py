@@ -75,9 +75,9 @@ OUTPUT_LATENCY = 2
 pipeline enable)."""
 GUARD_BITS = 1
 """Default extra internal bits (see the module docstring)."""
-CMUL_LATENCY = 5
-"""Twiddle multiplier pipeline: ROM read and pre-adders, operand, product, sum and
-round/saturate registers."""
+CMUL_LATENCY = 6
+"""Twiddle multiplier pipeline: ROM read and pre-adders, fabric operand, multiplier
+input, product, sum and round/saturate registers."""
 MEMORY_DELAY_MIN = 8
 """Butterfly stages whose delay line holds at least this many samples keep it in a
 memory (synchronous read, read-data register, add, round: four cycles); shorter ones

@@ -15,6 +15,14 @@ inverse transform on the n/2+1 stored columns; each row is then completed to n b
 Hermitian symmetry (``Z[r, n - v] = conj(Z[r, v])``, a conjugating read of the transpose
 memory) and the row pass runs the inverse transform; the imaginary parts are discarded.
 
+Timing (``hdl/fft2d.py``, measured by ``tests/test_hdl_fft2d.py``): the engine has a row
+pipeline and a column pipeline, so the row pass of image ``k + 1`` overlaps the column
+pass of image ``k``.  With gapless input and an always-ready output, an image's first bin
+leaves :func:`fft2d_latency` cycles after its first sample enters, its ``cols * n`` bins
+follow one per cycle, and images start every :func:`fft2d_interval` = ``n * n`` cycles
+(the row pass; the column pass, ``cols * n <= (n/2 + 1) n`` cycles, is shorter).
+:func:`fft2d_cycles` is first input to one past the last output of a run of images.
+
 Numbers: the 1-D pipeline's (per-stage 1/2 scaling, ``data_bits`` in and out); each
 forward pass raises the exponent by log2 n, inverse passes keep it, so values are
 preserved.  The row pass tracks the largest magnitude it writes to the transpose memory
@@ -27,7 +35,13 @@ from __future__ import annotations
 import numpy as np
 
 from .core import CTensor, Saturations
-from .fft import fft_butterflies, fft_fixed
+from .fft import FFT_II, fft_butterflies, fft_fixed, fft_latency
+
+FFT2D_TRANSPOSE_LATENCY = 5
+"""Cycles the transpose adds between the row pipeline's last output of an image and the
+column pipeline's first input, minus one: the writer's two registers (bin, then memory
+write and peak), the reader's start, its memory read register, the shift register and
+the reader's skid buffer."""
 
 
 def block_normalize(t: CTensor) -> CTensor:
@@ -52,6 +66,29 @@ def column_count(n: int, keep: int | None = None) -> int:
 def fft2d_transforms(n: int, keep: int | None = None) -> tuple[int, int]:
     """(row transforms, column transforms) of one forward or inverse 2-D transform."""
     return n, column_count(n, keep)
+
+
+def fft2d_latency(n: int) -> int:
+    """Clock edges from an image's first input transfer to its first output transfer
+    (gapless input, always-ready output): the row pass of ``n * n`` samples, the 1-D
+    pipeline latency twice and :data:`FFT2D_TRANSPOSE_LATENCY`."""
+    return 2 * fft_latency(n) + n * n * FFT_II + FFT2D_TRANSPOSE_LATENCY
+
+
+def fft2d_interval(n: int) -> int:
+    """Initiation interval between images (cycles): the row pass, ``n * n``."""
+    fft_latency(n)  # validates n
+    return n * n * FFT_II
+
+
+def fft2d_cycles(n: int, keep: int | None = None, images: int = 1) -> int:
+    """Cycles from the first input transfer to one past the last output transfer for
+    ``images`` back-to-back images (gapless input, always-ready output); each image
+    emits ``column_count(n, keep) * n`` bins."""
+    if images < 1:
+        raise ValueError(f"images: expected >= 1, got {images}")
+    return ((images - 1) * fft2d_interval(n) + fft2d_latency(n)
+            + column_count(n, keep) * n * FFT_II)
 
 
 def fft2d_butterflies(n: int, keep: int | None = None) -> int:
