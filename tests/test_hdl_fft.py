@@ -5,12 +5,10 @@ import random
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
-
 from accel.fixed.core import CTensor, Saturations, sqnr_db
 from accel.fixed.fft import FFT_II, fft_latency, fft_mantissas, to_natural_order
 from hdl.fft import FFT
-from hdl.stream import SkidBuffer, complex_layout, stream_recv, stream_send
+from hdl.stream import SkidBuffer, complex_layout, run_stream_testbench
 
 FS = 1 << 15
 
@@ -23,25 +21,11 @@ def run_fft(dut: FFT, re: np.ndarray, im: np.ndarray, *, gap_prob: float = 0.0,
     cycles, on a common time base.
     """
     items = [{"re": int(a), "im": int(b)} for a, b in zip(re.ravel(), im.ravel())]
-    result = {}
-
-    async def producer(ctx):
-        result["tx"] = await stream_send(ctx, dut.i, items, gap_prob=gap_prob,
-                                         rng=random.Random(seed))
-
-    async def consumer(ctx):
-        result["rx"] = await stream_recv(ctx, dut.o, len(items), stall_prob=stall_prob,
-                                         rng=random.Random(seed + 1), timeout=200_000)
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(producer)
-    sim.add_testbench(consumer)
-    sim.run()
-    payloads, out_cycles = result["rx"]
+    payloads, in_cycles, out_cycles = run_stream_testbench(
+        dut, items, len(items), gap_prob=gap_prob, stall_prob=stall_prob, seed=seed)
     out_re = np.array([p.re for p in payloads], dtype=np.int64).reshape(re.shape)
     out_im = np.array([p.im for p in payloads], dtype=np.int64).reshape(re.shape)
-    return out_re, out_im, result["tx"], out_cycles
+    return out_re, out_im, in_cycles, out_cycles
 
 
 @pytest.mark.parametrize("n", [16, 64])
@@ -117,20 +101,8 @@ def test_skid_buffer_order_and_throughput() -> None:
     rng = random.Random(4)
     items = [{"re": rng.randint(-128, 127), "im": rng.randint(-128, 127)} for _ in range(300)]
     for gap, stall in ((0.0, 0.0), (0.4, 0.4)):
-        result = {}
-
-        async def producer(ctx):
-            result["tx"] = await stream_send(ctx, dut.i, items, gap_prob=gap)
-
-        async def consumer(ctx):
-            result["rx"] = await stream_recv(ctx, dut.o, len(items), stall_prob=stall)
-
-        sim = Simulator(dut)
-        sim.add_clock(1e-8)
-        sim.add_testbench(producer)
-        sim.add_testbench(consumer)
-        sim.run()
-        payloads, cycles = result["rx"]
+        payloads, in_cycles, cycles = run_stream_testbench(
+            dut, items, len(items), gap_prob=gap, stall_prob=stall, seed=0)
         assert [{"re": p.re, "im": p.im} for p in payloads] == items
         if gap == 0.0:
-            assert cycles == [c + 1 for c in result["tx"]]
+            assert cycles == [c + 1 for c in in_cycles]

@@ -9,11 +9,8 @@ cycles/s.
 """
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from accel.fixed.act import act_cycles, pwl_backward, pwl_fixed_table, pwl_forward, PwlTable
 from accel.fixed.core import CTensor, Saturations, int_range
@@ -24,35 +21,16 @@ from accel.fixed.mac import (CMAC_LATENCY, cmac_gemm, cmac_stream_cycles, cmac_t
 from hdl.act import PwlActivation
 from hdl.cmac import ComplexMacArray
 from hdl.crop import SpectralCrop, SpectralPad
-from hdl.stream import stream_recv, stream_send
+from hdl.stream import run_stream_testbench
 
 
 def run_streams(dut, beats: list, n_out: int, gap: float = 0.0, stall: float = 0.0,
                 seed: int = 0, setup=None) -> tuple[list, list[int], list[int]]:
-    """Send ``beats`` into ``dut.i`` and collect ``n_out`` beats from ``dut.o``.
-
-    Returns (output payloads, input transfer cycles, output transfer cycles); both cycle
-    lists count from the same first clock edge.  ``setup(ctx)`` runs before the first beat
-    and returns the number of clock edges it awaited.
-    """
-    result = {}
-
-    async def send(ctx):
-        offset = 0 if setup is None else await setup(ctx)
-        cycles = await stream_send(ctx, dut.i, beats, gap_prob=gap, rng=random.Random(seed))
-        result["in"] = [c + offset for c in cycles]
-
-    async def recv(ctx):
-        result["out"] = await stream_recv(ctx, dut.o, n_out, stall_prob=stall,
-                                          rng=random.Random(seed + 1), timeout=200_000)
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(send)
-    sim.add_testbench(recv)
-    sim.run()
-    payloads, out_cycles = result["out"]
-    return payloads, result["in"], out_cycles
+    """Send ``beats`` into ``dut.i`` and collect ``n_out`` beats from ``dut.o``
+    (:func:`hdl.stream.run_stream_testbench`): (output payloads, input transfer cycles,
+    output transfer cycles), both cycle lists from the same first clock edge."""
+    return run_stream_testbench(dut, beats, n_out, gap_prob=gap, stall_prob=stall, seed=seed,
+                                setup=setup)
 
 
 def popcount(x: int) -> int:
@@ -273,23 +251,15 @@ def crop_run(n: int, m: int, x: CTensor, gap: float, stall: float, seed: int, **
     dut = SpectralCrop(n, m, x.bits, **kw)
     passes, words = x.shape[0], m * (m // 2 + 1)
     beats = [{"re": int(a), "im": int(b)} for a, b in zip(x.re.ravel(), x.im.ravel())]
-    result = {}
+    counter = {}
 
-    async def send(ctx):
-        result["in"] = await stream_send(ctx, dut.i, beats, gap_prob=gap, rng=random.Random(seed))
+    async def read_skipped(ctx):
         await ctx.tick().repeat(CROP_DRAIN_GUARD)
-        result["skipped"] = ctx.get(dut.skipped)
+        counter["skipped"] = ctx.get(dut.skipped)
 
-    async def recv(ctx):
-        result["out"] = await stream_recv(ctx, dut.o, passes * words, stall_prob=stall,
-                                          rng=random.Random(seed + 1), timeout=200_000)
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(send)
-    sim.add_testbench(recv)
-    sim.run()
-    payloads, out_cyc = result["out"]
+    payloads, in_cyc, out_cyc = run_stream_testbench(
+        dut, beats, passes * words, gap_prob=gap, stall_prob=stall, seed=seed,
+        finish=read_skipped)
     re = np.zeros((passes, words), np.int64)
     im = np.zeros_like(re)
     seen = np.zeros_like(re)
@@ -300,7 +270,7 @@ def crop_run(n: int, m: int, x: CTensor, gap: float, stall: float, seed: int, **
         seen[k, p.addr] += 1
         flags += popcount(p.sat)
     shape = (passes, m, m // 2 + 1)
-    return re.reshape(shape), im.reshape(shape), flags, seen, result["skipped"], result["in"], out_cyc
+    return re.reshape(shape), im.reshape(shape), flags, seen, counter["skipped"], in_cyc, out_cyc
 
 
 #: Cycles the sender waits after its last beat before reading the skipped counter.
