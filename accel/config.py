@@ -397,6 +397,12 @@ def load_accelerator(source: str | Path | dict | None = None) -> AcceleratorConf
         raise ConfigError("sram: at least one buffer is needed")
     if cfg.activation.segments < 1:
         raise ConfigError("activation.segments: must be >= 1")
+    f = cfg.formats
+    widest = max(f.data_bits + f.weight_bits, f.grad_bits + f.weight_bits, f.grad_bits + f.data_bits,
+                 2 * f.weight_bits) + 1
+    if cfg.mac_array.acc_bits < widest:
+        raise ConfigError(f"mac_array.acc_bits: must hold one product of the widest operands "
+                          f"(formats: {widest} bits), got {cfg.mac_array.acc_bits}")
     if cfg.energy.file is not None and cfg.energy.table != "default-45nm":
         raise ConfigError("energy: give either table or file, not both")
     return cfg

@@ -42,6 +42,8 @@ def test_empty_accelerator_takes_every_default():
     ({"sram": [{"name": "a"}, {"name": "a"}]}, "sram[1].name: duplicate buffer name 'a'"),
     ({"dram": {"bytes_per_cycle": float("nan")}}, "dram.bytes_per_cycle: must be finite"),
     ({"clock_mhz": -5}, "clock_mhz: must be between"),
+    ({"formats": {"data_bits": 24}}, "mac_array.acc_bits: must hold one product of the widest operands "
+                                     "(formats: 41 bits), got 40"),
     ({"energy": {"table": "x", "file": "y.yaml"}}, "energy: give either table or file"),
 ])
 def test_bad_accelerator_values_name_their_key(data, message):

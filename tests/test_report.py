@@ -16,7 +16,8 @@ def test_json_and_csv_parse_back(tmp_path):
     write_json(tmp_path / "r.json", {"a": [1, 2.5], "b": "x"})
     assert json.loads((tmp_path / "r.json").read_text()) == {"a": [1, 2.5], "b": "x"}
     write_csv(tmp_path / "r.csv", ["unit", "start"], [["fft", 3], ["cmac", 7]])
-    assert list(csv.reader((tmp_path / "r.csv").open())) == [["unit", "start"], ["fft", "3"], ["cmac", "7"]]
+    assert list(csv.reader((tmp_path / "r.csv").read_text().splitlines())) == [["unit", "start"], ["fft", "3"],
+                                                                           ["cmac", "7"]]
 
 
 def test_failed_serialization_leaves_the_old_file_untouched(tmp_path):

@@ -63,7 +63,7 @@ def test_energy_is_counters_times_table_and_adds_up(name):
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.integers(1, 16), cols=st.integers(1, 16), kb=st.sampled_from([16, 64, 512]),
-       data_bits=st.integers(8, 24), bpc=st.sampled_from([4, 16, 64]), ffts=st.integers(1, 4))
+       data_bits=st.integers(8, 23), bpc=st.sampled_from([4, 16, 64]), ffts=st.integers(1, 4))
 def test_no_negative_or_non_finite_energy_for_any_config(rows, cols, kb, data_bits, bpc, ffts):
     accel = load_accelerator({"mac_array": {"rows": rows, "cols": cols}, "fft": {"count": ffts},
                               "formats": {"data_bits": data_bits}, "dram": {"bytes_per_cycle": bpc},
@@ -92,7 +92,7 @@ def test_cli_writes_energy_json_csv_and_three_pngs(tmp_path):
     assert {"per_image_pj", "pj_per_complex_mac", "by_component", "by_level"} <= set(energy)
     ratios = report["baseline"]["ratios_spatial_over_frequency"]
     assert ratios["cycles"] == pytest.approx(report["baseline"]["spatial_cycles"] / report["total_cycles"])
-    rows = list(csv.reader((tmp_path / "e.csv").open()))
+    rows = list(csv.reader((tmp_path / "e.csv").read_text().splitlines()))
     assert rows[0][:3] == ["layer", "phase", "component"]
     assert sum(float(r[-1]) for r in rows[1:]) == pytest.approx(energy["total_pj"], rel=1e-6)
     pngs = sorted((tmp_path / "plots").iterdir())
