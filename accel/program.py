@@ -47,6 +47,21 @@ ROM = 7
 #: Layer index meaning "no network layer" (the input transform).
 NO_LAYER = 255
 
+# The controller's issue rules, shared by the cycle model (sim/engine.py) and the RTL
+# sequencer (hdl/top.py), which agree on them cycle for cycle:
+#: Descriptors a unit's queue holds (dispatched, not yet started).  The controller
+#: dispatches in program order, at most one descriptor per cycle, and blocks while the
+#: target unit's queue is full; a slot frees in the cycle its descriptor starts.
+QUEUE_DEPTH = 4
+#: A dispatched descriptor can start on its unit this many cycles after its dispatch (the
+#: queue is a register stage).
+DISPATCH_TO_START = 1
+#: A unit presents buffer read addresses in the cycles of its occupancy; the synchronous
+#: buffer read delivers the operands one cycle later, and a result written in cycle t is
+#: readable from cycle t + 1.  The MAC array's and activation lanes' transaction tails
+#: include it.
+BUFFER_READ_CYCLES = 1
+
 
 class ProgramError(ValueError):
     """A descriptor is malformed, out of range, or not executable on an accelerator."""
@@ -294,6 +309,17 @@ def _fields(d_type: type[Descriptor]) -> list[tuple[str, int]]:
 for _k in KINDS.values():  # the layouts are data: check once that each fits its words
     assert OPCODE_BITS + sum(w for _, w in _fields(_k)) <= DESCRIPTOR_BITS, _k.__name__
     assert [n for n, _ in _k.LAYOUT] == [f.name for f in dataclasses.fields(_k)], _k.__name__
+
+
+def field_bits(d_type: type[Descriptor]) -> dict[str, tuple[int, int]]:
+    """Where each field of ``d_type`` sits in the :data:`DESCRIPTOR_BITS`-bit descriptor:
+    name (``"a.addr"`` for a Ref's part) -> (least significant bit, width).  The RTL
+    decoder (``hdl/top.py``) slices the descriptor word with these."""
+    out, pos = {}, OPCODE_BITS
+    for name, bits in _fields(d_type):
+        out[name] = (pos, bits)
+        pos += bits
+    return out
 
 
 def _get(d: Descriptor, name: str) -> object:

@@ -6,9 +6,10 @@ previous one's occupancy ends).  A transaction starts at the first cycle at whic
 these events have happened:
 
 * its unit is free;
-* the controller has issued its descriptor: descriptors issue in program order into a
-  per-unit queue of :data:`QUEUE_DEPTH` descriptors, so the controller blocks while the
-  target unit has that many descriptors not yet started;
+* the controller has issued its descriptor and ``DISPATCH_TO_START`` cycles have passed:
+  descriptors issue in program order, at most one per cycle, into a per-unit queue of
+  :data:`QUEUE_DEPTH` descriptors, so the controller blocks while the target unit has that
+  many descriptors not yet started (a slot frees in the cycle its descriptor starts);
 * its operands are ready: the last write of every buffer region it reads has completed
   (results are complete ``occupancy + tail`` after a write starts), and for a DRAM load,
   every earlier store of that DRAM tensor is visible;
@@ -42,15 +43,14 @@ from typing import Callable, Iterable
 import numpy as np
 
 from accel.config import AcceleratorConfig
-from accel.program import (Act, Bias, Crop, Dense, Descriptor, DramLoad, DramStore, Fft2d, Gemm, Program,
-                           Update)
+from accel.program import (DISPATCH_TO_START, QUEUE_DEPTH, Act, Bias, Crop, Dense, Descriptor, DramLoad,
+                           DramStore, Fft2d, Gemm, Program, Update)
 
 from .units import Expansion, Machine, act, crop, fft, mac, mem
 
 UNITS = ("dram", "fft", "mac", "crop", "act")
 #: Interval labels of a unit's timeline; idle is the complement.
 LABELS = ("busy", "dram", "operand", "space", "port")
-QUEUE_DEPTH = 4
 
 _EXPAND: dict[type, Callable[[Descriptor, Machine], Expansion]] = {
     DramLoad: mem.expand, DramStore: mem.expand, Fft2d: fft.expand, Gemm: mac.expand_gemm,
@@ -79,7 +79,8 @@ class Run:
     ``end`` (occupancy end), ``done``, ``desc`` and ``cause`` (index into
     :data:`LABELS`, 0 when it waited for nothing but its unit)) and ``waited_for`` (text).
     ``intervals[unit]`` are (start, end, label) arrays of the unit's busy and stalled time.
-    ``desc_done[d]`` is the completion of descriptor d; ``expansions[d]`` its counters.
+    ``desc_done[d]`` is the completion of descriptor d; ``expansions[d]`` its counters;
+    ``desc_issue[d]`` the cycle the controller dispatched it to its unit's queue.
     """
     program: Program
     total_cycles: int
@@ -88,6 +89,7 @@ class Run:
     intervals: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
     desc_done: np.ndarray
     expansions: list[Expansion]
+    desc_issue: np.ndarray | None = None
 
 
 def execute(program: Program, accel: AcceleratorConfig,
@@ -105,6 +107,7 @@ def execute(program: Program, accel: AcceleratorConfig,
     rows: list[tuple[int, int, int, int, int, int]] = []
     waited: list[str] = []
     desc_done = np.zeros(len(program.descriptors), np.int64)
+    desc_issue = np.zeros(len(program.descriptors), np.int64)
     expansions: list[Expansion] = []
     issue = 0
     names = program.tensors
@@ -114,8 +117,12 @@ def execute(program: Program, accel: AcceleratorConfig,
         expansions.append(e)
         unit = d.UNIT
         q = queue[unit]
+        if di:
+            issue += 1                       # one dispatch per cycle
         if len(q) >= QUEUE_DEPTH:
             issue = max(issue, q[-QUEUE_DEPTH])
+        avail = issue + DISPATCH_TO_START
+        desc_issue[di] = issue
         # operands: (time, cause label, what)
         data = (0, "", "")
         space = (0, "", "")
@@ -140,14 +147,14 @@ def execute(program: Program, accel: AcceleratorConfig,
         for w in e.works:
             intra = (dones[w.after], "operand", "previous pass") if w.after >= 0 else (0, "", "")
             bind = max((data, space, intra), key=lambda t: t[0])
-            ready = max(issue, bind[0])
+            ready = max(avail, bind[0])
             t0 = free[unit]
             start = max(t0, ready)
             if start > t0:
-                idle_end = min(start, max(t0, issue))
+                idle_end = min(start, max(t0, avail))
                 if start > idle_end and bind[0] > idle_end:
                     iv[unit].append((idle_end, start, LABELS.index(bind[1])))
-            cause = LABELS.index(bind[1]) if bind[0] > max(t0, issue) else 0
+            cause = LABELS.index(bind[1]) if bind[0] > max(t0, avail) else 0
             iv[unit].append((start, start + w.compute, 0))
             if w.occupancy > w.compute:
                 iv[unit].append((start + w.compute, start + w.occupancy, LABELS.index("port")))
@@ -187,7 +194,7 @@ def execute(program: Program, accel: AcceleratorConfig,
         a = np.array(sorted(iv[u]), np.int64).reshape(-1, 3)
         a = a[a[:, 1] > a[:, 0]]
         intervals[u] = (a[:, 0], a[:, 1], a[:, 2])
-    return Run(program, total, tx, waited, intervals, desc_done, expansions)
+    return Run(program, total, tx, waited, intervals, desc_done, expansions, desc_issue)
 
 
 _READS = {"dst": False, "c": False, "y": False}

@@ -12,7 +12,7 @@ from accel.fixed.act import act_cycles
 from accel.fixed.crop import CROP_LATENCY, crop_latency_cycles, crop_pass_cycles, pad_pass_cycles
 from accel.fixed.fft import fft_latency, fft_stream_cycles
 from accel.fixed.mac import cmac_stream_cycles, cmac_tile_cycles
-from accel.program import (ROM, Act, ActFunction, Crop, DramLoad, DramStore, Fft2d, Gemm, GemmKind, Phase,
+from accel.program import (BUFFER_READ_CYCLES, DISPATCH_TO_START, QUEUE_DEPTH, ROM, Act, ActFunction, Crop, DramLoad, DramStore, Fft2d, Gemm, GemmKind, Phase,
                            Program, Ref, TensorInfo)
 from sim.engine import execute
 from sim.run import simulate
@@ -27,19 +27,22 @@ def _accel(**over):
 
 
 def _run(accel, *descs):
-    return execute(Program(tuple(descs), (TensorInfo("t", 0, 1 << 20),), ("l0",)), accel).total_cycles
+    """Total cycles counted from the first dispatch: every program starts DISPATCH_TO_START
+    cycles late (the queue register), so the tests subtract it."""
+    total = execute(Program(tuple(descs), (TensorInfo("t", 0, 1 << 20),), ("l0",)), accel).total_cycles
+    return total - DISPATCH_TO_START
 
 
 def test_one_mac_tile():
     for k in (1, 5, 32):
         g = Gemm(0, Phase.FORWARD, GemmKind.SINC_ROWS, Ref(ROM, 0), Ref(1, 1), Ref(1, 2), 0, 1, 0, 8, 0, 8, k, False, 0)
-        assert _run(_accel(), g) == cmac_tile_cycles(k)
+        assert _run(_accel(), g) == cmac_tile_cycles(k) + BUFFER_READ_CYCLES
 
 
 def test_mac_tile_stream():
     # 3 bins x ceil(20/8) x ceil(9/8) tiles of k=7 beats, back to back
     g = Gemm(0, Phase.FORWARD, GemmKind.CONV, Ref(0, 1), Ref(1, 1), Ref(0, 2), 0, 3, 0, 20, 0, 9, 7, False, 0)
-    assert _run(_accel(), g) == cmac_stream_cycles(3 * 3 * 2, 7)
+    assert _run(_accel(), g) == cmac_stream_cycles(3 * 3 * 2, 7) + BUFFER_READ_CYCLES
 
 
 def test_mac_port_bound():
@@ -47,7 +50,7 @@ def test_mac_port_bound():
     accel = load_accelerator({"sram": [dict(WIDE[0]), {"name": "weight", "kbytes": 64, "banks": 4, "word_bits": 32},
                                        dict(WIDE[2])]})
     g = Gemm(0, Phase.FORWARD, GemmKind.SINC_ROWS, Ref(ROM, 0), Ref(1, 1), Ref(0, 2), 0, 1, 0, 8, 0, 8, 16, False, 0)
-    assert _run(accel, g) == 2 * 16 + (cmac_tile_cycles(16) - 16)
+    assert _run(accel, g) == 2 * 16 + (cmac_tile_cycles(16) - 16) + BUFFER_READ_CYCLES
 
 
 def test_one_dram_burst():
@@ -93,7 +96,7 @@ def test_one_crop_and_act():
     assert (_run(accel, Crop(0, Phase.BACKWARD_DATA, Ref(0, 1), Ref(0, 2), 0, 3, 16, 8, True))
             == 3 * pad_pass_cycles(16, 8) + CROP_LATENCY)
     a = Act(0, Phase.FORWARD, ActFunction.PWL, Ref(0, 1), Ref(0, 1), Ref(0, 2), 0, 1001, False)
-    assert _run(_accel(activation={"lanes": 4}), a) == act_cycles(1001, 4)
+    assert _run(_accel(activation={"lanes": 4}), a) == act_cycles(1001, 4) + BUFFER_READ_CYCLES
 
 
 def test_dependencies_serialize():
@@ -101,7 +104,23 @@ def test_dependencies_serialize():
     accel = _accel(dram={"bytes_per_cycle": 8, "latency_cycles": 50})
     load = DramLoad(0, Phase.FORWARD, 0, Ref(0, 1), 0, 80)
     g = Gemm(0, Phase.FORWARD, GemmKind.SINC_ROWS, Ref(ROM, 0), Ref(0, 1), Ref(0, 2), 0, 1, 0, 8, 0, 8, 5, False, 0)
-    assert _run(accel, load, g) == (40 + 50) + cmac_tile_cycles(5)
+    assert _run(accel, load, g) == (40 + 50) + cmac_tile_cycles(5) + BUFFER_READ_CYCLES
+
+
+def test_dispatch_one_per_cycle_and_queue_depth():
+    """Descriptors dispatch one per cycle; a unit's queue holds QUEUE_DEPTH not yet started,
+    and frees a slot in the cycle its descriptor starts."""
+    accel = _accel(activation={"lanes": 4})
+    acts = [Act(0, Phase.FORWARD, ActFunction.PWL, Ref(0, 1), Ref(0, 1), Ref(0, 2 + i), 0, 40, False)
+            for i in range(QUEUE_DEPTH + 2)]
+    run = execute(Program(tuple(acts), (), ("l0",)), accel)
+    starts = [int(s) for s in run.tx["start"]]
+    assert starts == [DISPATCH_TO_START + 10 * i for i in range(len(acts))]
+    # the first QUEUE_DEPTH + 1 dispatch back to back (one waits in the dispatch slot of the
+    # queue that the first start frees), the next when descriptor i - QUEUE_DEPTH starts
+    issue = [int(t) for t in run.desc_issue]
+    assert issue[:QUEUE_DEPTH + 1] == list(range(QUEUE_DEPTH + 1))
+    assert issue[QUEUE_DEPTH + 1] == starts[1]
 
 
 SMALL_NET = {"name": "tiny", "dataset": "random", "input": {"channels": 2, "size": 16},

@@ -2,7 +2,9 @@
 
 A lane takes one value per cycle (a complex value: real and imaginary parts in parallel
 through the same segment table); ``act_cycles(count, lanes)`` from ``accel.fixed.act`` is
-the time of ``count`` values, ``ACT_LATENCY`` after the last input beat.  The same lanes
+the time of ``count`` values, ``ACT_LATENCY`` after the last input beat, plus the buffers'
+synchronous read (``BUFFER_READ_CYCLES``) between the lanes' address and input beats
+(measured on ``hdl/top.py``).  The same lanes
 serve
 
 * PWL forward (``y = slope x + icpt``) and backward (``g_x = slope(x) g_y``: reads x and g);
@@ -18,7 +20,7 @@ from __future__ import annotations
 from math import ceil
 
 from accel.fixed.act import ACT_LATENCY, act_cycles
-from accel.program import Act, ActFunction, Update
+from accel.program import BUFFER_READ_CYCLES, Act, ActFunction, Update
 
 from . import Expansion, Machine, Work, merge
 
@@ -48,7 +50,7 @@ def expand_act(d: Act, m: Machine) -> Expansion:
     compute = act_cycles(d.count, lanes) - ACT_LATENCY
     occ = max(compute, m.port_cycles(merge(reads, writes)))
     key = "loss_values" if d.function == ActFunction.SOFTMAX_XENT else "activations"
-    return Expansion([Work(occ, compute, ACT_LATENCY)], reads, writes, ops={key: d.count})
+    return Expansion([Work(occ, compute, ACT_LATENCY + BUFFER_READ_CYCLES)], reads, writes, ops={key: d.count})
 
 
 def expand_update(d: Update, m: Machine) -> Expansion:
@@ -60,4 +62,4 @@ def expand_update(d: Update, m: Machine) -> Expansion:
     writes = merge({d.w.buf: w}, {d.v.buf: v})
     compute = update_cycles(d.count, lanes) - ACT_LATENCY
     occ = max(compute, m.port_cycles(merge(reads, writes)))
-    return Expansion([Work(occ, compute, ACT_LATENCY)], reads, writes, ops={"updates": d.count})
+    return Expansion([Work(occ, compute, ACT_LATENCY + BUFFER_READ_CYCLES)], reads, writes, ops={"updates": d.count})

@@ -5,7 +5,10 @@ array takes one operand beat per cycle (a column of ``rows`` A values and a row 
 ``cols`` B values), so tiles stream with initiation interval ``k`` and a stream of ``t``
 tiles takes ``cmac_stream_cycles(t, k) = t * k + CMAC_LATENCY`` cycles.  A descriptor is
 one transaction: all its tiles back to back (its operands are in the buffers before it
-starts).  Edge tiles are zero padded: they cost full beats.
+starts).  Its occupancy is the ``t * k`` cycles in which it presents operand addresses to
+the buffers; the synchronous read adds ``BUFFER_READ_CYCLES`` before the beats reach the
+array, so its results are readable ``CMAC_LATENCY + BUFFER_READ_CYCLES`` cycles after its
+occupancy ends (measured on ``hdl/top.py``).  Edge tiles are zero padded: they cost full beats.
 
 Operand traffic per tile: each beat reads the tile's real rows of A and real columns of B
 (padding is not read), and the tile writes its real outputs once.  The buffers deliver
@@ -22,7 +25,7 @@ from __future__ import annotations
 from math import ceil
 
 from accel.fixed.mac import CMAC_DRAIN, CMAC_LATENCY
-from accel.program import Bias, Dense, Gemm, GemmKind
+from accel.program import BUFFER_READ_CYCLES, Bias, Dense, Gemm, GemmKind
 
 from . import Expansion, Machine, Work, merge
 
@@ -40,7 +43,8 @@ def _gemm(m: Machine, a: int, b: int, c: int, bins: int, mm: int, nn: int, k: in
                   {b: m.words(b, bins * k * nn * ceil(mm / rows), complex_)})
     writes = {c: m.words(c, bins * mm * nn, complex_)}
     compute = t * k
-    return Work(max(compute, m.port_cycles(merge(reads, writes))), compute, CMAC_LATENCY), reads, writes
+    return (Work(max(compute, m.port_cycles(merge(reads, writes))), compute, CMAC_LATENCY + BUFFER_READ_CYCLES),
+            reads, writes)
 
 
 def expand_gemm(d: Gemm, m: Machine) -> Expansion:
@@ -69,11 +73,11 @@ def expand_bias(d: Bias, m: Machine) -> Expansion:
     b_words = m.words(d.b.buf, d.n, complex_=False)
     if d.grad:
         reads, writes = {d.y.buf: y_words}, {d.b.buf: b_words}
-        compute, tail = ceil(d.n / cols) * d.m, CMAC_LATENCY
+        compute, tail = ceil(d.n / cols) * d.m, CMAC_LATENCY + BUFFER_READ_CYCLES
         ops = {"complex_macs" if complex_ else "real_macs": d.m * d.n}
     else:
         reads, writes = merge({d.y.buf: y_words}, {d.b.buf: b_words}), {d.y.buf: y_words}
-        compute, tail = ceil(d.m / rows) * ceil(d.n / cols), CMAC_DRAIN
+        compute, tail = ceil(d.m / rows) * ceil(d.n / cols), CMAC_DRAIN + BUFFER_READ_CYCLES
         ops = {}
     occ = max(compute, m.port_cycles(merge(reads, writes)))
     return Expansion([Work(occ, compute, tail)], reads, writes, ops=ops)
