@@ -31,7 +31,7 @@ from accel.network import layer_shapes  # noqa: E402
 from accel.report import table, write_json  # noqa: E402
 from sim.costs import compare  # noqa: E402
 from sim.run import simulate  # noqa: E402
-from sim.schedule import _keeps  # noqa: E402
+from accel.fixed.net import read_sizes  # noqa: E402
 from sim.units.fft import half_columns, kept_rows  # noqa: E402
 
 NETWORKS = ("lenet-digits", "lenet-mnist", "cifar-small")
@@ -41,9 +41,10 @@ OUT = Path(__file__).resolve().parent / "results" / "energy.json"
 
 def per_bin_macs(net, batch: int) -> int:
     """Complex MACs of the conv GEMMs, computed from the shapes: forward, weight gradient
-    and (except for the first conv) backward-data, each kept bins x B x Ci x Co."""
+    and (except for the first conv) backward-data, each kept bins x B x Ci x Co, plus the
+    bias gradients (a sum over the batch of each output channel's DC bin, B x Co)."""
     shapes = layer_shapes(net)
-    keep = _keeps(shapes)
+    keep = read_sizes(shapes)
     total, seen = 0, False
     for i, s in enumerate(shapes):
         if not isinstance(s.layer, ConvLayer):
@@ -51,6 +52,7 @@ def per_bin_macs(net, batch: int) -> int:
         kp = keep[i + 1] if i + 1 < len(shapes) else s.out_size
         bins = kept_rows(s.out_size, kp) * half_columns(kp)
         total += (3 if seen else 2) * bins * batch * s.in_channels * s.out_channels
+        total += batch * s.out_channels if s.layer.bias else 0
         seen = True
     return total
 
