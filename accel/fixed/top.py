@@ -1,0 +1,84 @@
+"""Integer model of ``hdl/top.py``: conv GEMM and PWL descriptors executed on buffer images.
+
+The top stores one complex value per buffer word and every conv-layer tensor bin major,
+``[bin][d0][d1]`` in the tensor's logical order: inputs and output gradients ``[b][c]``,
+spectral weights ``[o][i]``.  A :class:`~accel.program.Gemm` of kind ``CONV`` then reads
+its operands with strides that its phase gives (:func:`gemm_strides`), and an
+:class:`~accel.program.Act` reads and writes ``count`` consecutive words.  Executing the
+descriptors in program order on the images (:func:`execute`) gives the buffers' contents
+after the RTL has run the same program: the scoreboard only reorders what the program's
+dependencies allow.  The arithmetic is ``accel.fixed.mac.cmac_gemm`` and
+``accel.fixed.act.pwl_forward_real`` / ``pwl_backward_real``.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from accel.program import Act, ActFunction, Descriptor, Gemm, GemmKind, Phase
+
+from .act import PwlTable, pwl_backward_real, pwl_forward_real
+from .core import CTensor
+from .mac import cmac_gemm
+
+
+def gemm_strides(phase: Phase, m: int, n: int, k: int) -> tuple[int, int, int, int]:
+    """``(a_m, a_k, b_k, b_n)``: word strides of ``A[row, step]`` and ``B[step, col]`` inside
+    one bin of a conv GEMM with ``m x n`` outputs and reduction ``k`` (output ``C[row, col]``
+    is always at ``row * n + col``).  Forward reads the weights ``[o][i]`` transposed,
+    weight-gradient reads the output gradient ``[b][o]`` transposed."""
+    if phase == Phase.FORWARD:
+        return k, 1, 1, k
+    if phase == Phase.BACKWARD_DATA:
+        return k, 1, n, 1
+    if phase == Phase.WEIGHT_GRADIENT:
+        return 1, m, n, 1
+    raise ValueError(f"phase: conv GEMMs run forward, backward-data or weight-gradient, got {phase.label}")
+
+
+def pack(re: np.ndarray, im: np.ndarray, bits: int) -> np.ndarray:
+    """Buffer words (object ints) of complex mantissas: ``re`` in the low ``bits``."""
+    mask = (1 << bits) - 1
+    return (np.asarray(re, np.int64) & mask) | ((np.asarray(im, np.int64) & mask) << bits)
+
+
+def unpack(words: Sequence[int] | np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`pack` (sign-extends both halves)."""
+    w = np.asarray(words, np.int64)
+    mask, sign = (1 << bits) - 1, 1 << (bits - 1)
+    return ((w & mask) ^ sign) - sign, (((w >> bits) & mask) ^ sign) - sign
+
+
+def execute(descriptors: Sequence[Descriptor], images: list[tuple[np.ndarray, np.ndarray]], table: PwlTable,
+            acc_bits: int, bits: int, rounding: str = "half_up") -> list[tuple[np.ndarray, np.ndarray]]:
+    """Run conv GEMM and PWL descriptors in order on buffer images ((re, im) mantissa arrays
+    per buffer, ``bits`` wide); returns the new images (the inputs are not changed)."""
+    out = [(re.copy(), im.copy()) for re, im in images]
+    for d in descriptors:
+        if isinstance(d, Gemm) and d.kind == GemmKind.CONV:
+            am, ak, bk, bn = gemm_strides(d.phase, d.m, d.n, d.k)
+            f = np.arange(d.bins)[:, None, None]
+            r, c, s = np.arange(d.m), np.arange(d.n), np.arange(d.k)
+            ia = d.a.addr + f * d.m * d.k + r[:, None] * am + s[None, :] * ak        # (bins, m, k)
+            ib = d.b.addr + f * d.k * d.n + s[:, None] * bk + c[None, :] * bn        # (bins, k, n)
+            ic = d.c.addr + f * d.m * d.n + r[:, None] * d.n + c[None, :]            # (bins, m, n)
+            a = CTensor(out[d.a.buf][0][ia], out[d.a.buf][1][ia], 0, bits)
+            b = CTensor(out[d.b.buf][0][ib], out[d.b.buf][1][ib], 0, bits)
+            y = cmac_gemm(a, b, d.conj_b, acc_bits, bits, d.shift, rounding=rounding)
+            out[d.c.buf][0][ic], out[d.c.buf][1][ic] = y.re, y.im
+        elif isinstance(d, Act) and d.function == ActFunction.PWL:
+            sl = slice(d.x.addr, d.x.addr + d.count)
+            xr, xi = out[d.x.buf][0][sl], out[d.x.buf][1][sl]
+            if d.backward:
+                gs = slice(d.g.addr, d.g.addr + d.count)
+                yr = pwl_backward_real(xr, out[d.g.buf][0][gs], table, bits, rounding=rounding)
+                yi = pwl_backward_real(xi, out[d.g.buf][1][gs], table, bits, rounding=rounding)
+            else:
+                yr = pwl_forward_real(xr, table, rounding=rounding)
+                yi = pwl_forward_real(xi, table, rounding=rounding)
+            ys = slice(d.y.addr, d.y.addr + d.count)
+            out[d.y.buf][0][ys], out[d.y.buf][1][ys] = yr, yi
+        else:
+            raise ValueError(f"{type(d).__name__}: the top's model runs conv Gemm and PWL Act descriptors")
+    return out

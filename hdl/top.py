@@ -1,0 +1,643 @@
+"""The accelerator's datapath and sequencer: executes the descriptor words of ``sim/schedule.py``.
+
+:class:`Top` holds, for one accelerator configuration, the on-chip buffers (one
+``amaranth.lib.memory.Memory`` per ``sram`` entry, named after it, one complex value per
+word), the complex MAC array (:class:`hdl.cmac.ComplexMacArray`), the PWL activation lanes
+(:class:`hdl.act.PwlActivation`) and a sequencer that runs the binary descriptors of
+:mod:`accel.program` under exactly the issue rules the cycle model (``sim/engine.py``)
+uses, so that both give the same start, end and completion cycle for every transaction:
+
+* **dispatch**: descriptors arrive on the ``desc`` stream (one 256-bit descriptor per beat)
+  into a decode register, and are dispatched in program order, at most one per cycle, into
+  the target unit's queue of :data:`accel.program.QUEUE_DEPTH` entries; dispatch waits
+  while the queue is full, and a slot frees in the cycle its descriptor starts;
+* **scoreboard**: per buffer region (``Ref.region``), four wrapping counters -- writes
+  dispatched / completed, reads dispatched / released.  At dispatch a descriptor records,
+  for each region it reads, the writes dispatched before it, and for the region it writes,
+  the reads dispatched before it; it starts when the completed writes (released reads)
+  have caught up.  That is the cycle model's rule (a read waits for the region's last
+  write, a write for every earlier read): a later write cannot complete before an earlier
+  read has been released, so counting completions counts exactly the earlier ones;
+* **start**: a unit starts its queue head ``DISPATCH_TO_START`` cycles after dispatch at
+  the earliest, when it is free and the scoreboard allows.  Its occupancy is the cycles in
+  which it presents operand addresses (one beat per cycle); it releases its read regions
+  at the end of them; its writes complete when the last result is written (readable the
+  next cycle: ``BUFFER_READ_CYCLES`` + the unit's latency after the occupancy).
+
+Units and the descriptors they execute (the others are rejected by the decoder):
+
+* ``mac``: :class:`accel.program.Gemm` of kind ``CONV`` -- output-stationary tiles, bin
+  major, then row blocks, then column blocks (``accel.fixed.mac.cmac_tiles``), one operand
+  beat per cycle, edge lanes zero padded.  Operand layout: every conv tensor is stored bin
+  major, ``[bin][d0][d1]`` in its logical order (X and the output gradients ``[b][c]``,
+  W ``[o][i]``), so the phase gives the strides: forward reads W transposed
+  (``B[k = i, n = o]``), weight-gradient reads G_Y transposed (``A[m = o, k = b]``);
+* ``act``: :class:`accel.program.Act` of function ``PWL``, forward and backward, ``lanes``
+  values per beat at consecutive addresses.
+
+The buffers give each unit lane its own read and write port (a multi-ported memory), so
+the units never wait for a port: the top agrees with the cycle model on programs whose
+descriptors the model does not find port-bound (its ``banks`` do not bind).
+
+Programs are checked before they run (:func:`program_words`: every
+:func:`accel.program.validate` rule, plus what this top can execute: kinds, region ids,
+operand extents inside their buffers, whole-matrix GEMM blocks); the decoder also flags
+what is cheap to check in hardware (:data:`ERRORS`) and then stops dispatching, so a bad
+descriptor is never executed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from accel.config import AcceleratorConfig, ConfigError
+from accel.fixed.act import ACT_LATENCY
+from accel.fixed.mac import CMAC_LATENCY
+from accel.program import (DESCRIPTOR_BITS, OPCODE_BITS, QUEUE_DEPTH, ROM, Act, ActFunction, Descriptor,
+                           Gemm, GemmKind, Phase, Program, ProgramError, encode, field_bits, validate)
+
+from .act import PwlActivation
+from .cmac import ComplexMacArray
+
+#: Units of the top, in trace order (bit i of ``start``/``end``/``done``).
+TOP_UNITS = ("mac", "act")
+#: Decoder error codes (``error_code``), in priority order.
+ERRORS = {1: "unsupported opcode", 2: "unsupported kind, function or phase", 3: "buffer index out of range",
+          4: "region id out of range", 5: "address past the buffer", 6: "empty work (a size field is 0)",
+          7: "shift past the accumulator", 8: "blocked GEMM (m0 or n0 not 0)"}
+
+_GEMM = field_bits(Gemm)
+_ACT = field_bits(Act)
+# both kinds keep their three buffer operands at the same bits (checked here once)
+assert all(_GEMM[f"{g}.{p}"] == _ACT[f"{a}.{p}"] for g, a in zip("abc", "xgy") for p in ("buf", "region", "addr"))
+
+
+@dataclass(frozen=True)
+class TopParams:
+    """What the top is built for: array, lanes, formats, buffers and scoreboard size."""
+    rows: int
+    cols: int
+    lanes: int
+    segments: int
+    value_bits: int
+    acc_bits: int
+    rounding: str
+    buffers: tuple[tuple[str, int], ...]     # (name, depth in words)
+    regions: int
+
+    @classmethod
+    def from_accel(cls, accel: AcceleratorConfig, regions: int = 64) -> "TopParams":
+        """The top of ``accel``: one complex value per buffer word, so the data, weight and
+        gradient formats must be equal and half the word width (ConfigError otherwise)."""
+        f = accel.formats
+        if not f.data_bits == f.weight_bits == f.grad_bits:
+            raise ConfigError(f"formats: the top needs data_bits == weight_bits == grad_bits, got "
+                              f"{f.data_bits}, {f.weight_bits}, {f.grad_bits}")
+        for i, s in enumerate(accel.sram):
+            if s.word_bits != 2 * f.data_bits:
+                raise ConfigError(f"sram[{i}].word_bits: the top stores one complex value per word "
+                                  f"(2 x data_bits = {2 * f.data_bits}), got {s.word_bits}")
+        if len(accel.sram) > ROM:
+            raise ConfigError(f"sram: at most {ROM} buffers, got {len(accel.sram)}")
+        if not 1 <= regions <= 256:
+            raise ConfigError(f"regions: expected 1..256, got {regions}")
+        return cls(accel.mac_array.rows, accel.mac_array.cols, accel.activation.lanes, accel.activation.segments,
+                   f.data_bits, accel.mac_array.acc_bits, f.rounding,
+                   tuple((s.name, int(s.kbytes * 1024 * 8) // s.word_bits) for s in accel.sram), regions)
+
+
+def _extents(d: Descriptor) -> list[tuple[str, int]]:
+    """(operand, words) of every buffer operand the top touches."""
+    if isinstance(d, Gemm):
+        return [("a", d.bins * d.m * d.k), ("b", d.bins * d.k * d.n), ("c", d.bins * d.m * d.n)]
+    out = [("x", d.count), ("y", d.count)]
+    return out + [("g", d.count)] if d.backward else out
+
+
+def check_descriptor(d: Descriptor, accel: AcceleratorConfig, p: TopParams) -> None:
+    """Reject (ProgramError, naming kind and field) a descriptor this top cannot execute:
+    :func:`accel.program.validate`'s rules, then the top's own (kinds, regions, extents)."""
+    validate(d, accel)
+    kind = type(d).__name__
+    if isinstance(d, Gemm):
+        if d.kind != GemmKind.CONV or d.phase == Phase.UPDATE:
+            raise ProgramError(f"Gemm.kind: the top runs conv GEMMs of the forward, backward-data and "
+                               f"weight-gradient phases, got {d.kind.name} ({d.phase.label})")
+        if d.m0 or d.n0:
+            raise ProgramError(f"Gemm.m0: the top runs whole-matrix GEMMs (m0 = n0 = 0), got {d.m0}, {d.n0}")
+    elif isinstance(d, Act):
+        if d.function != ActFunction.PWL:
+            raise ProgramError(f"Act.function: the top's lanes run PWL, got {d.function.name}")
+    else:
+        raise ProgramError(f"{kind}: not executable by the top (it runs Gemm and Act descriptors)")
+    for name, words in _extents(d):
+        ref = getattr(d, name)
+        if ref.buf == ROM:
+            raise ProgramError(f"{kind}.{name}.buf: the top has no coefficient ROM")
+        if ref.region >= p.regions:
+            raise ProgramError(f"{kind}.{name}.region: {ref.region} is past the scoreboard's {p.regions} regions")
+        depth = p.buffers[ref.buf][1]
+        if ref.addr + words > depth:
+            raise ProgramError(f"{kind}.{name}: words {ref.addr}..{ref.addr + words - 1} are past buffer "
+                               f"{p.buffers[ref.buf][0]!r} ({depth} words)")
+
+
+def program_words(program: Program, accel: AcceleratorConfig, p: TopParams) -> list[int]:
+    """The program as ``desc`` stream beats (one 256-bit int per descriptor, word 0 in the
+    low bits), after :func:`check_descriptor` on every descriptor (ProgramError names the
+    first bad one and never returns a partial program)."""
+    out = []
+    for i, d in enumerate(program.descriptors):
+        try:
+            check_descriptor(d, accel, p)
+        except ProgramError as exc:
+            raise ProgramError(f"descriptor {i}: {exc}") from None
+        out.append(sum(w << (32 * j) for j, w in enumerate(encode(d))))
+    return out
+
+
+def _ref_layout(aw: int) -> data.StructLayout:
+    return data.StructLayout({"buf": 3, "region": 8, "addr": aw})
+
+
+class Top(wiring.Component):
+    """Buffers, MAC array, PWL lanes and the descriptor sequencer (see the module docstring).
+
+    Parameters
+    ----------
+    params : :class:`TopParams` (``TopParams.from_accel(accel)``).
+
+    Members
+    -------
+    desc : ``In(stream.Signature(256))``
+        Descriptors, one per beat (:func:`program_words`).  Keep ``valid`` high while
+        descriptors remain (a preloaded program): the dispatch timing then equals the cycle
+        model's, whose time 0 is the cycle descriptor 0 is dispatched.
+    host_we, host_buf, host_addr, host_wdata : ``In``
+        Host write port into every buffer (load operands before the program runs); one
+        word per cycle, ``re`` in the low half.
+    host_rdata : ``Out(2 * value_bits)``
+        Host read port: the word at ``host_buf``/``host_addr`` of the previous cycle.
+    table_we, table_addr, table_data : ``In``
+        PWL table write port (:class:`hdl.act.PwlActivation`'s ``wr_*``); load before the
+        program runs.
+    dispatch : ``Out(1)``
+        A descriptor is dispatched this cycle.
+    start, end, done : ``Out(len(TOP_UNITS))``
+        Per unit (:data:`TOP_UNITS`): a transaction starts this cycle; this is the last
+        cycle of its occupancy (the cycle model's ``end`` is the next cycle); its last
+        result is written this cycle (the model's ``done`` is the next cycle).
+    error : ``Out(1)``, error_code : ``Out(4)``
+        The decoder found a descriptor it cannot execute (:data:`ERRORS`); sticky, nothing
+        is dispatched after it.
+    idle : ``Out(1)``
+        No descriptor held, queued, running or with results in flight.
+    """
+
+    def __init__(self, params: TopParams) -> None:
+        self.p = params
+        depth_max = max(d for _, d in params.buffers)
+        self.aw = max(1, ceil_log2(depth_max + 1))
+        vb = params.value_bits
+        #: The on-chip buffers, named like the configuration's ``sram`` entries.
+        self.buffers = [memory.Memory(shape=2 * vb, depth=depth, init=[]) for _, depth in params.buffers]
+        super().__init__({
+            "desc": In(stream.Signature(DESCRIPTOR_BITS)),
+            "host_we": In(1), "host_buf": In(3), "host_addr": In(self.aw), "host_wdata": In(2 * vb),
+            "host_rdata": Out(2 * vb),
+            "table_we": In(1), "table_addr": In(range(3 * params.segments - 1)),
+            "table_data": In(signed(max(vb + 1, 16))),
+            "dispatch": Out(1), "start": Out(len(TOP_UNITS)), "end": Out(len(TOP_UNITS)),
+            "done": Out(len(TOP_UNITS)), "error": Out(1), "error_code": Out(4), "idle": Out(1),
+        })
+
+    # ------------------------------------------------------------------ helpers
+    def _entry_layout(self) -> data.StructLayout:
+        ref = _ref_layout(self.aw)
+        return data.StructLayout({
+            "r0": ref, "r1": ref, "w": ref, "r1_active": 1,
+            "wait_r0": 8, "wait_r1": 8, "wait_w": 8,
+            "phase": 2, "bins": 24, "m": 17, "n": 13, "k": 17, "conj": 1, "shift": 6,
+            "count": 32, "backward": 1,
+        })
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        p = self.p
+        nb, R, aw, vb = len(p.buffers), p.regions, self.aw, p.value_bits
+        rows, cols, lanes = p.rows, p.cols, p.lanes
+        entry = self._entry_layout()
+
+        # ---------------------------------------------------------------- buffers and ports
+        rd = {}      # (client, lane) -> per-buffer read ports
+        wr = {}
+        clients_r = [("a", rows), ("b", cols), ("x", lanes), ("g", lanes)]
+        clients_w = [("c", rows * cols), ("y", lanes)]
+        host_rd, host_wr = [], []
+        for b, mem in enumerate(self.buffers):
+            m.submodules[f"buf_{p.buffers[b][0]}"] = mem
+            for name, n in clients_r:
+                for lane in range(n):
+                    rd.setdefault((name, lane), []).append(mem.read_port())
+            for name, n in clients_w:
+                for lane in range(n):
+                    wr.setdefault((name, lane), []).append(mem.write_port())
+            host_rd.append(mem.read_port())
+            host_wr.append(mem.write_port())
+        host_sel = Signal(3)
+        m.d.sync += host_sel.eq(self.host_buf)
+        for b in range(nb):
+            m.d.comb += [host_rd[b].addr.eq(self.host_addr), host_rd[b].en.eq(self.host_buf == b),
+                         host_wr[b].addr.eq(self.host_addr), host_wr[b].data.eq(self.host_wdata),
+                         host_wr[b].en.eq(self.host_we & (self.host_buf == b))]
+        m.d.comb += self.host_rdata.eq(Array(pr.data for pr in host_rd)[host_sel])
+
+        def read(client: str, lane: int, buf, addr, en) -> None:
+            for b, port in enumerate(rd[(client, lane)]):
+                m.d.comb += [port.addr.eq(addr), port.en.eq(en & (buf == b))]
+
+        def read_data(client: str, lane: int, buf_q):
+            return Array(port.data for port in rd[(client, lane)])[buf_q]
+
+        def write(client: str, lane: int, buf, addr, value, en) -> None:
+            for b, port in enumerate(wr[(client, lane)]):
+                m.d.comb += [port.addr.eq(addr), port.data.eq(value), port.en.eq(en & (buf == b))]
+
+        # ---------------------------------------------------------------- scoreboard counters
+        def counters(name: str) -> list[list[Signal]]:
+            return [[Signal(8, name=f"{name}_{p.buffers[b][0]}_{r}") for r in range(R)] for b in range(nb)]
+
+        w_iss, w_done, r_iss, r_rel = (counters(n) for n in ("w_iss", "w_done", "r_iss", "r_rel"))
+        flat = lambda cs: Array(Array(row) for row in cs)                       # noqa: E731
+        w_iss_a, w_done_a, r_iss_a, r_rel_a = flat(w_iss), flat(w_done), flat(r_iss), flat(r_rel)
+        # increment events: (counter table, buf, region, enable), summed per counter
+        events: dict[int, list] = {id(t): [] for t in (w_iss, w_done, r_iss, r_rel)}
+
+        def bump(table, ref, en) -> None:
+            events[id(table)].append((ref.buf, ref.region, en))
+
+        # ---------------------------------------------------------------- decode register
+        raw = Signal(DESCRIPTOR_BITS)
+        held = Signal()
+        err, err_code = Signal(), Signal(4)
+        m.d.comb += [self.error.eq(err), self.error_code.eq(err_code)]
+
+        def fld(name: str, fields=_GEMM):
+            lo, bits = fields[name]
+            return raw[lo:lo + bits]
+
+        opcode = raw[:OPCODE_BITS]
+        is_gemm = opcode == Gemm.OPCODE
+        is_act = opcode == Act.OPCODE
+        unit = Signal(1)          # 0 mac, 1 act
+        m.d.comb += unit.eq(is_act)
+        d = Signal(entry)
+        refs = [("r0", "a"), ("r1", "b"), ("w", "c")]
+        for slot, g in refs:
+            m.d.comb += [getattr(d, slot).buf.eq(fld(f"{g}.buf")), getattr(d, slot).region.eq(fld(f"{g}.region")),
+                         getattr(d, slot).addr.eq(fld(f"{g}.addr"))]
+        backward = fld("backward", _ACT)
+        m.d.comb += [d.r1_active.eq(is_gemm | backward), d.phase.eq(fld("phase")), d.bins.eq(fld("bins")),
+                     d.m.eq(fld("m")), d.n.eq(fld("n")), d.k.eq(fld("k")), d.conj.eq(fld("conj_b")),
+                     d.shift.eq(fld("shift")), d.count.eq(fld("count", _ACT)), d.backward.eq(backward)]
+        # the counters a descriptor waits on, snapshot at dispatch
+        m.d.comb += [d.wait_r0.eq(w_iss_a[d.r0.buf][d.r0.region]), d.wait_r1.eq(w_iss_a[d.r1.buf][d.r1.region]),
+                     d.wait_w.eq(r_iss_a[d.w.buf][d.w.region])]
+        depth_of = Array(Const(depth, aw + 1) for _, depth in p.buffers)
+        bad = Signal(4)
+        active = [(d.r0, 1), (d.r1, d.r1_active), (d.w, 1)]
+        checks = [
+            (1, ~(is_gemm | is_act)),
+            (2, Mux(is_gemm, (fld("kind") != GemmKind.CONV) | (d.phase == Phase.UPDATE),
+                    fld("function", _ACT) != ActFunction.PWL)),
+            (3, Cat(*[en & (r.buf >= nb) for r, en in active]).any()),
+            (4, Cat(*[en & (r.region >= R) for r, en in active]).any()),
+            (5, Cat(*[en & (r.addr >= depth_of[r.buf[:max(1, ceil_log2(nb))]]) for r, en in active]).any()),
+            (6, Mux(is_gemm, (d.bins == 0) | (d.m == 0) | (d.n == 0) | (d.k == 0), d.count == 0)),
+            (7, is_gemm & (d.shift >= p.acc_bits)),
+            (8, is_gemm & ((fld("m0") != 0) | (fld("n0") != 0))),
+        ]
+        for code, cond in reversed(checks):
+            with m.If(cond):
+                m.d.comb += bad.eq(code)
+
+        # ---------------------------------------------------------------- unit queues
+        D = QUEUE_DEPTH
+        queues = []
+        for u in TOP_UNITS:
+            slots = [Signal(entry, name=f"q_{u}_{i}") for i in range(D)]
+            count = Signal(range(D + 1), name=f"q_{u}_count")
+            pop = Signal(name=f"q_{u}_pop")
+            queues.append((slots, count, pop))
+        go = Signal()              # dispatch this cycle
+        space = Array(Mux(count < D, 1, pop) for _, count, pop in queues)[unit]
+        m.d.comb += go.eq(held & ~err & (bad == 0) & space)
+        with m.If(held & ~err & (bad != 0)):
+            m.d.sync += [err.eq(1), err_code.eq(bad)]
+        m.d.comb += [self.desc.ready.eq(~err & (~held | go)), self.dispatch.eq(go)]
+        with m.If(self.desc.valid & self.desc.ready):
+            m.d.sync += [raw.eq(self.desc.payload), held.eq(1)]
+        with m.Elif(go):
+            m.d.sync += held.eq(0)
+        bump(w_iss, d.w, go)
+        bump(r_iss, d.r0, go)
+        bump(r_iss, d.r1, go & d.r1_active)
+        for ui, (slots, count, pop) in enumerate(queues):
+            push = go & (unit == ui)
+            for i in range(D):
+                shifted = slots[i + 1] if i + 1 < D else slots[i]
+                with m.If(push & (Mux(pop, count - 1, count) == i)):
+                    m.d.sync += slots[i].eq(d)
+                with m.Elif(pop):
+                    m.d.sync += slots[i].eq(shifted)
+            m.d.sync += count.eq(count + push - pop)
+
+        def ready_to_start(slots, count) -> Signal:
+            h = slots[0]
+            ok = Signal()
+            m.d.comb += ok.eq((count != 0)
+                              & (w_done_a[h.r0.buf][h.r0.region] == h.wait_r0)
+                              & (~h.r1_active | (w_done_a[h.r1.buf][h.r1.region] == h.wait_r1))
+                              & (r_rel_a[h.w.buf][h.w.region] == h.wait_w))
+            return ok
+
+        # ---------------------------------------------------------------- MAC unit
+        # The address generator runs from the start cycle: in that cycle its state is the
+        # queue head's initial state (``_e`` signals: the state in effect this cycle).
+        m.submodules.cmac = cmac = ComplexMacArray(rows, cols, vb, vb, p.acc_bits, vb, p.rounding)
+        m.d.comb += cmac.o.ready.eq(1)
+        mslots, mcount, mpop = queues[0]
+        head = mslots[0]
+        busy = Signal(name="mac_busy")
+        start_mac = Signal()
+        m.d.comb += [start_mac.eq(~busy & ready_to_start(mslots, mcount)), mpop.eq(start_mac)]
+        cur_r = Signal(entry, name="mac_cur")
+        cur = Signal(entry, name="mac_cur_e")
+        m.d.comb += cur.eq(Mux(start_mac, head.as_value(), cur_r.as_value()))
+        state = {name: Signal(w, name=f"mac_{name}") for name, w in
+                 (("f", 24), ("mi", 17), ("ni", 13), ("j", 17), ("a_bin", aw), ("a_tile", aw), ("a_beat", aw),
+                  ("b_bin", aw), ("b_tile", aw), ("b_beat", aw), ("c_bin", aw), ("c_row", aw), ("c_tile", aw))}
+        init = {"f": 0, "mi": 0, "ni": 0, "j": 0,
+                "a_bin": head.r0.addr, "a_tile": head.r0.addr, "a_beat": head.r0.addr,
+                "b_bin": head.r1.addr, "b_tile": head.r1.addr, "b_beat": head.r1.addr,
+                "c_bin": head.w.addr, "c_row": head.w.addr, "c_tile": head.w.addr}
+        e = {}
+        for name, reg in state.items():
+            e[name] = Signal(len(reg), name=f"mac_{name}_e")
+            m.d.comb += e[name].eq(Mux(start_mac, init[name], reg))
+        f, mi, ni, j = e["f"], e["mi"], e["ni"], e["j"]
+        fwd, wg = cur.phase == Phase.FORWARD, cur.phase == Phase.WEIGHT_GRADIENT
+        sa_m, sa_k = Mux(wg, 1, cur.k), Mux(wg, cur.m, 1)
+        sb_k, sb_n = Mux(fwd, 1, cur.n), Mux(fwd, cur.k, 1)
+        active = busy | start_mac
+        with m.If(start_mac):
+            m.d.sync += [busy.eq(1), cur_r.eq(head)]
+        last_beat = j + 1 == cur.k
+        last_n = ni + cols >= cur.n
+        last_m = mi + rows >= cur.m
+        last_bin = f + 1 == cur.bins
+        last = active & last_beat & last_n & last_m & last_bin
+        st = state
+        with m.If(active):
+            m.d.sync += [reg.eq(e[name]) for name, reg in state.items()]     # hold (and load at start)
+            with m.If(~last_beat):
+                m.d.sync += [st["j"].eq(j + 1), st["a_beat"].eq(e["a_beat"] + sa_k),
+                             st["b_beat"].eq(e["b_beat"] + sb_k)]
+            with m.Elif(~last_n):
+                nxt = e["b_tile"] + cols * sb_n
+                m.d.sync += [st["j"].eq(0), st["ni"].eq(ni + cols), st["a_beat"].eq(e["a_tile"]),
+                             st["b_tile"].eq(nxt), st["b_beat"].eq(nxt), st["c_tile"].eq(e["c_tile"] + cols)]
+            with m.Elif(~last_m):
+                na, nc = e["a_tile"] + rows * sa_m, e["c_row"] + rows * cur.n
+                m.d.sync += [st["j"].eq(0), st["ni"].eq(0), st["mi"].eq(mi + rows), st["a_tile"].eq(na),
+                             st["a_beat"].eq(na), st["b_tile"].eq(e["b_bin"]), st["b_beat"].eq(e["b_bin"]),
+                             st["c_row"].eq(nc), st["c_tile"].eq(nc)]
+            with m.Elif(~last_bin):
+                na, nb_, nc = e["a_bin"] + cur.m * cur.k, e["b_bin"] + cur.k * cur.n, e["c_bin"] + cur.m * cur.n
+                m.d.sync += [st["j"].eq(0), st["ni"].eq(0), st["mi"].eq(0), st["f"].eq(f + 1),
+                             st["a_bin"].eq(na), st["a_tile"].eq(na), st["a_beat"].eq(na),
+                             st["b_bin"].eq(nb_), st["b_tile"].eq(nb_), st["b_beat"].eq(nb_),
+                             st["c_bin"].eq(nc), st["c_row"].eq(nc), st["c_tile"].eq(nc)]
+            with m.Else():
+                m.d.sync += busy.eq(0)
+        bump(r_rel, cur.r0, last)
+        bump(r_rel, cur.r1, last)
+        rmask = Cat(*[mi + r < cur.m for r in range(rows)])
+        cmask = Cat(*[ni + c < cur.n for c in range(cols)])
+        for r in range(rows):
+            read("a", r, cur.r0.buf, e["a_beat"] + r * sa_m, active & rmask[r])
+        for c in range(cols):
+            read("b", c, cur.r1.buf, e["b_beat"] + c * sb_n, active & cmask[c])
+        # operand stage: the read data arrive one cycle after the addresses
+        q_valid, q_rmask, q_cmask = Signal(), Signal(rows), Signal(cols)
+        q_abuf, q_bbuf, q_conj, q_shift, q_last = Signal(3), Signal(3), Signal(), Signal(6), Signal()
+        m.d.sync += [q_valid.eq(active), q_rmask.eq(rmask), q_cmask.eq(cmask), q_abuf.eq(cur.r0.buf),
+                     q_bbuf.eq(cur.r1.buf), q_conj.eq(cur.conj), q_shift.eq(cur.shift), q_last.eq(last_beat)]
+        cl = data.StructLayout({"re": signed(vb), "im": signed(vb)})
+        m.d.comb += [cmac.i.valid.eq(q_valid), cmac.i.payload.conj.eq(q_conj),
+                     cmac.i.payload.last.eq(q_last), cmac.i.payload.shift.eq(q_shift)]
+        for r in range(rows):
+            word = data.View(cl, read_data("a", r, q_abuf))
+            m.d.comb += [cmac.i.payload.a[r].re.eq(Mux(q_rmask[r], word.re, 0)),
+                         cmac.i.payload.a[r].im.eq(Mux(q_rmask[r], word.im, 0))]
+        for c in range(cols):
+            word = data.View(cl, read_data("b", c, q_bbuf))
+            m.d.comb += [cmac.i.payload.b[c].re.eq(Mux(q_cmask[c], word.re, 0)),
+                         cmac.i.payload.b[c].im.eq(Mux(q_cmask[c], word.im, 0))]
+        # tiles in flight: where each result tile goes, in order
+        tile_layout = data.StructLayout({"addr": aw, "n": 13, "rmask": rows, "cmask": cols, "buf": 3,
+                                         "region": 8, "last": 1})
+        tq_depth = CMAC_LATENCY + 3                 # tiles of one beat: at most CMAC_LATENCY + 2 in flight
+        tq = [Signal(tile_layout, name=f"tile_{i}") for i in range(tq_depth)]
+        tq_count = Signal(range(tq_depth + 1))
+        t_push = active & last_beat
+        t_pop = cmac.o.valid
+        t_new = Signal(tile_layout)
+        m.d.comb += [t_new.addr.eq(e["c_tile"]), t_new.n.eq(cur.n), t_new.rmask.eq(rmask), t_new.cmask.eq(cmask),
+                     t_new.buf.eq(cur.w.buf), t_new.region.eq(cur.w.region), t_new.last.eq(last)]
+        self._fifo(m, tq, tq_count, t_push, t_pop, t_new)
+        th = tq[0]
+        for r in range(rows):
+            for c in range(cols):
+                word = cmac.o.payload.c[r][c]
+                write("c", r * cols + c, th.buf, th.addr + r * th.n + c, Cat(word.re, word.im),
+                      t_pop & th.rmask[r] & th.cmask[c])
+        mac_done = t_pop & th.last
+        bump(w_done, th, mac_done)
+
+        # ---------------------------------------------------------------- activation unit
+        m.submodules.pwl = pwl = PwlActivation(lanes, p.segments, vb, 16, 14, p.rounding)
+        m.d.comb += [pwl.o.ready.eq(1), pwl.wr_en.eq(self.table_we), pwl.wr_addr.eq(self.table_addr),
+                     pwl.wr_data.eq(self.table_data)]
+        aslots, acount, apop = queues[1]
+        ahead = aslots[0]
+        abusy = Signal(name="act_busy")
+        start_act = Signal()
+        m.d.comb += [start_act.eq(~abusy & ready_to_start(aslots, acount)), apop.eq(start_act)]
+        acur_r = Signal(entry, name="act_cur")
+        acur = Signal(entry, name="act_cur_e")
+        m.d.comb += acur.eq(Mux(start_act, ahead.as_value(), acur_r.as_value()))
+        regs = {"left": Signal(32, name="act_left"), "x": Signal(aw, name="act_x"), "g": Signal(aw, name="act_g"),
+                "y": Signal(aw, name="act_y")}
+        ainit = {"left": ahead.count, "x": ahead.r0.addr, "g": ahead.r1.addr, "y": ahead.w.addr}
+        ae = {}
+        for name, reg in regs.items():
+            ae[name] = Signal(len(reg), name=f"act_{name}_e")
+            m.d.comb += ae[name].eq(Mux(start_act, ainit[name], reg))
+        left, x_ptr, g_ptr, y_ptr = ae["left"], ae["x"], ae["g"], ae["y"]
+        aactive = abusy | start_act
+        alast = aactive & (left <= lanes)
+        with m.If(start_act):
+            m.d.sync += [abusy.eq(1), acur_r.eq(ahead)]
+        with m.If(aactive):
+            m.d.sync += [regs["left"].eq(left - lanes), regs["x"].eq(x_ptr + lanes), regs["g"].eq(g_ptr + lanes),
+                         regs["y"].eq(y_ptr + lanes)]
+            with m.If(alast):
+                m.d.sync += abusy.eq(0)
+        bump(r_rel, acur.r0, alast)
+        bump(r_rel, acur.r1, alast & acur.r1_active)
+        lmask = Cat(*[left > lane for lane in range(lanes)])
+        for lane in range(lanes):
+            read("x", lane, acur.r0.buf, x_ptr + lane, aactive & lmask[lane])
+            read("g", lane, acur.r1.buf, g_ptr + lane, aactive & lmask[lane] & acur.backward)
+        aq_valid, aq_mask, aq_xbuf, aq_gbuf, aq_bwd = Signal(), Signal(lanes), Signal(3), Signal(3), Signal()
+        m.d.sync += [aq_valid.eq(aactive), aq_mask.eq(lmask), aq_xbuf.eq(acur.r0.buf), aq_gbuf.eq(acur.r1.buf),
+                     aq_bwd.eq(acur.backward)]
+        m.d.comb += [pwl.i.valid.eq(aq_valid), pwl.i.payload.backward.eq(aq_bwd)]
+        for lane in range(lanes):
+            xw = data.View(cl, read_data("x", lane, aq_xbuf))
+            gw = data.View(cl, read_data("g", lane, aq_gbuf))
+            m.d.comb += [pwl.i.payload.x[lane].re.eq(Mux(aq_mask[lane], xw.re, 0)),
+                         pwl.i.payload.x[lane].im.eq(Mux(aq_mask[lane], xw.im, 0)),
+                         pwl.i.payload.g[lane].re.eq(Mux(aq_mask[lane], gw.re, 0)),
+                         pwl.i.payload.g[lane].im.eq(Mux(aq_mask[lane], gw.im, 0))]
+        beat_layout = data.StructLayout({"addr": aw, "mask": lanes, "buf": 3, "region": 8, "last": 1})
+        bq_depth = ACT_LATENCY + 3                  # at most ACT_LATENCY + 2 beats in flight
+        bq = [Signal(beat_layout, name=f"beat_{i}") for i in range(bq_depth)]
+        bq_count = Signal(range(bq_depth + 1))
+        b_new = Signal(beat_layout)
+        m.d.comb += [b_new.addr.eq(y_ptr), b_new.mask.eq(lmask), b_new.buf.eq(acur.w.buf),
+                     b_new.region.eq(acur.w.region), b_new.last.eq(alast)]
+        self._fifo(m, bq, bq_count, aactive, pwl.o.valid, b_new)
+        bh = bq[0]
+        for lane in range(lanes):
+            y = pwl.o.payload.y[lane]
+            write("y", lane, bh.buf, bh.addr + lane, Cat(y.re, y.im), pwl.o.valid & bh.mask[lane])
+        act_done = pwl.o.valid & bh.last
+        bump(w_done, bh, act_done)
+
+        # ---------------------------------------------------------------- counter updates
+        for table in (w_iss, w_done, r_iss, r_rel):
+            for b in range(nb):
+                for r in range(R):
+                    inc = sum((en & (buf == b) & (region == r)).as_unsigned()
+                              for buf, region, en in events[id(table)])
+                    m.d.sync += table[b][r].eq(table[b][r] + inc)
+
+        # ---------------------------------------------------------------- trace
+        m.d.comb += [self.start.eq(Cat(start_mac, start_act)), self.end.eq(Cat(last, alast)),
+                     self.done.eq(Cat(mac_done, act_done)),
+                     self.idle.eq(~held & (mcount == 0) & (acount == 0) & ~busy & ~abusy & ~q_valid & ~aq_valid
+                                  & (tq_count == 0) & (bq_count == 0))]
+        return m
+
+    @staticmethod
+    def _fifo(m: Module, slots: list[Signal], count: Signal, push, pop, new) -> None:
+        """A shift-register FIFO: ``slots[0]`` is the head; push and pop in the same cycle."""
+        for i in range(len(slots)):
+            shifted = slots[i + 1] if i + 1 < len(slots) else slots[i]
+            with m.If(push & (Mux(pop, count - 1, count) == i)):
+                m.d.sync += slots[i].eq(new)
+            with m.Elif(pop):
+                m.d.sync += slots[i].eq(shifted)
+        m.d.sync += count.eq(count + push - pop)
+
+
+@dataclass
+class TopRun:
+    """A program's run on the top: per descriptor (program order) its dispatch, start, end
+    (first cycle after its occupancy) and done (first cycle its results are readable)
+    cycles, counted from the dispatch of descriptor 0 (the cycle model's time base); the
+    buffers' words afterwards; the simulated cycles; the decoder's error code (0: none)."""
+    dispatch: list[int]
+    start: list[int]
+    end: list[int]
+    done: list[int]
+    images: list[list[int]]
+    cycles: int
+    error: int
+
+
+def trace_to_run(units: Sequence[str], dispatch: list[int], events: dict[str, dict[str, list[int]]],
+                 images: list[list[int]], cycles: int, error: int) -> TopRun:
+    """Assign each unit's start/end/done events (in order) to its descriptors in program
+    order; ``end``/``done`` events are the last cycle of occupancy / the write cycle, so
+    one is added.  Times are rebased on the first dispatch."""
+    t0 = dispatch[0] if dispatch else 0
+    n = len(units)
+    start, end, done = [-1] * n, [-1] * n, [-1] * n
+    for u in TOP_UNITS:
+        mine = [i for i, x in enumerate(units) if x == u]
+        for key, out, plus in (("start", start, 0), ("end", end, 1), ("done", done, 1)):
+            for i, c in zip(mine, events[u][key]):
+                out[i] = c + plus - t0
+    return TopRun([c - t0 for c in dispatch], start, end, done, images, cycles - t0, error)
+
+
+def simulate_top(params: TopParams, words: Sequence[int], units: Sequence[str], images: list[Sequence[int]],
+                 table: Sequence[int], max_cycles: int = 1_000_000) -> TopRun:
+    """Run descriptor beats ``words`` (units: the unit of each descriptor) on a :class:`Top`
+    in Amaranth's simulator: buffers preloaded with ``images`` (words per buffer, from
+    address 0), the PWL table written through ``table_*``, the descriptors offered back to
+    back; stops when every descriptor is dispatched and the top is idle (or on a decoder
+    error).  Slow (Python): for small programs; :func:`hdl.build.run_top` is the
+    Verilator build of the same harness."""
+    from amaranth.sim import Simulator
+    top = Top(params)
+    result: dict = {}
+
+    async def bench(ctx) -> None:
+        for b, image in enumerate(images):
+            for a, w in enumerate(image):
+                if w:
+                    ctx.set(top.buffers[b].data[a], int(w))
+        for a, w in enumerate(table):
+            ctx.set(top.table_we, 1)
+            ctx.set(top.table_addr, a)
+            ctx.set(top.table_data, int(w))
+            await ctx.tick()
+        ctx.set(top.table_we, 0)
+        events = {u: {"start": [], "end": [], "done": []} for u in TOP_UNITS}
+        dispatch: list[int] = []
+        sent, cycle = 0, 0
+        while cycle < max_cycles:
+            ctx.set(top.desc.valid, sent < len(words))
+            if sent < len(words):
+                ctx.set(top.desc.payload, int(words[sent]))
+            *_, ready, disp, st, en, dn, idle, err = await ctx.tick().sample(
+                top.desc.ready, top.dispatch, top.start, top.end, top.done, top.idle, top.error)
+            if sent < len(words) and ready:
+                sent += 1
+            if disp:
+                dispatch.append(cycle)
+            for ui, u in enumerate(TOP_UNITS):
+                for key, v in (("start", st), ("end", en), ("done", dn)):
+                    if (v >> ui) & 1:
+                        events[u][key].append(cycle)
+            cycle += 1
+            if idle and (sent == len(words) or err) and cycle > 1:
+                break
+        code = ctx.get(top.error_code)
+        imgs = [[ctx.get(top.buffers[b].data[a]) for a in range(depth)] for b, (_, depth) in enumerate(params.buffers)]
+        result["run"] = trace_to_run(units, dispatch, events, imgs, cycle, code)
+
+    sim = Simulator(top)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    return result["run"]
