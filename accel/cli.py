@@ -1,4 +1,4 @@
-"""The ``fdaccel`` command line: train | simulate | verilog | synth.
+"""The ``fdaccel`` command line: train | simulate | sweep | verilog | synth.
 
 Bad input (a ConfigError, a missing file, a bad argument) prints one line and exits with
 status 2, before any work; no traceback.
@@ -49,6 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--csv", default=None, help="write the energy breakdown (layer x phase x component) here")
     m.add_argument("--plot", default=None, metavar="DIR", help="write energy, comparison and timeline PNGs here")
 
+    w = sub.add_parser("sweep", help="simulate a grid of accelerator variants (design-space exploration)")
+    w.add_argument("--accel", default=None, help="base accelerator YAML (default: the embedded default)")
+    w.add_argument("--network", default=None, help="built-in name or YAML file (default lenet-digits)")
+    w.add_argument("--batch", type=int, default=None)
+    w.add_argument("--set", action="append", metavar="KEY=V1,V2",
+                   help="accelerator key (dotted path; sram.<buffer>.<field>) and values; repeat for a grid")
+    w.add_argument("--energy", default=None, help="energy table (default: the accelerator's)")
+    w.add_argument("--data", default=None, help="folder with MNIST IDX or CIFAR-10 binary files")
+    w.add_argument("--json", default=None)
+    w.add_argument("--csv", default=None)
+
     v = sub.add_parser("verilog", help="emit Verilog for every unit of an accelerator")
     v.add_argument("--accel", default=None)
     v.add_argument("-o", "--output", required=True, help="output folder")
@@ -71,6 +82,12 @@ def _simulate(args: argparse.Namespace) -> int:
     from sim.run import run_simulate
 
     return run_simulate(args)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.sweep import run_sweep
+
+    return run_sweep(args)
 
 
 def _verilog(args: argparse.Namespace) -> int:
@@ -96,7 +113,7 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": _train, "simulate": _simulate, "verilog": _verilog, "synth": _synth}
+COMMANDS = {"sweep": _sweep, "train": _train, "simulate": _simulate, "verilog": _verilog, "synth": _synth}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

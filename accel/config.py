@@ -437,5 +437,12 @@ def _named(cfg: NetworkConfig) -> NetworkConfig:
 
 
 def as_dict(cfg: Any) -> Any:
-    """A config dataclass as plain data (for JSON reports)."""
-    return dataclasses.asdict(cfg)
+    """A config dataclass as plain data (dicts and lists), loadable again by the loaders."""
+    def plain(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: plain(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [plain(v) for v in x]
+        return x
+
+    return plain(dataclasses.asdict(cfg))
