@@ -19,7 +19,7 @@ import numpy as np
 from accel.program import Act, ActFunction, Descriptor, Gemm, GemmKind, Phase
 
 from .act import PwlTable, pwl_backward_real, pwl_forward_real
-from .core import CTensor
+from .core import CTensor, int_range
 from .mac import cmac_gemm
 
 
@@ -48,6 +48,18 @@ def unpack(words: Sequence[int] | np.ndarray, bits: int) -> tuple[np.ndarray, np
     w = np.asarray(words, np.int64)
     mask, sign = (1 << bits) - 1, 1 << (bits - 1)
     return ((w & mask) ^ sign) - sign, (((w >> bits) & mask) ^ sign) - sign
+
+
+def table_words(table: PwlTable, segments: int) -> list[int]:
+    """The register-file image (``PwlTable.words`` order) of ``table`` in a unit built for
+    ``segments >= table.segments``: the extra breakpoints sit past the largest input (their
+    segments are never selected), their slopes and intercepts are 0."""
+    extra = segments - table.segments
+    if extra < 0:
+        raise ValueError(f"segments: the unit has {segments}, the table needs {table.segments}")
+    past = int_range(table.data_bits + 1)[1]
+    return ([int(v) for v in table.breakpoints] + [past] * extra + [int(v) for v in table.slopes] + [0] * extra
+            + [int(v) for v in table.intercepts] + [0] * extra)
 
 
 def execute(descriptors: Sequence[Descriptor], images: list[tuple[np.ndarray, np.ndarray]], table: PwlTable,

@@ -1,0 +1,109 @@
+"""Cycle model vs RTL on the same program: shared by tests/test_sim_rtl_agreement.py and
+benchmarks/sim_speed.py.
+
+A *fragment* is the part of a schedule (``sim.schedule.build_schedule``) that the top runs
+on chip: one conv layer's conv GEMMs (forward, backward-data, weight-gradient) and,
+optionally, the PWL activation after it (forward and backward), in program order, with the
+descriptors unchanged.  Its operands are the tensors ``sim.values`` computed in the same
+iteration, laid out bin major (``accel.fixed.top``) at the addresses the schedule placed
+them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from accel.config import AcceleratorConfig, ConvLayer
+from accel.fixed.core import CTensor
+from accel.fixed.net import normalize
+from accel.fixed.top import pack, table_words, unpack
+from accel.program import Act, ActFunction, Gemm, GemmKind, Program
+from hdl.top import TopParams
+from sim.engine import Run, execute
+from sim.run import Simulation
+from sim.schedule import FIRST_RESIDENT_REGION, Tensor
+from sim.values import kept_bins
+
+
+@dataclass
+class Fragment:
+    """A conv layer's on-chip program, what it reads (buffer images) and its tensors."""
+    program: Program
+    images: list[list[int]]
+    table: list[int]
+    tensors: dict[tuple[int, int], Tensor]     # (buf, region) -> tensor
+    layer: int
+
+
+def conv_fragment(sim: Simulation, layer: int, with_act: bool) -> Fragment:
+    """The fragment of conv layer ``layer`` (and its PWL activation, ``layer + 1``) of a
+    simulated iteration; every operand must be resident (on chip), else AssertionError."""
+    assert isinstance(sim.net.layers[layer], ConvLayer)
+    descs = []
+    for d in sim.schedule.program.descriptors:
+        if isinstance(d, Gemm) and d.kind == GemmKind.CONV and d.layer == layer:
+            descs.append(d)
+        elif with_act and isinstance(d, Act) and d.function == ActFunction.PWL and d.layer == layer + 1:
+            descs.append(d)
+    program = Program(tuple(descs), (), sim.schedule.program.layers)
+    by_region = {(t.buf, t.region): t for t in sim.schedule.tensors.values() if t.resident}
+    vb = sim.accel.formats.data_bits
+    images = [np.zeros(int(s.kbytes * 1024 * 8) // s.word_bits, np.int64) for s in sim.accel.sram]
+    written: set[tuple[int, int]] = set()
+    for d in descs:
+        for name, ref in d.refs():
+            key = (ref.buf, ref.region)
+            assert ref.region >= FIRST_RESIDENT_REGION and key in by_region, f"{name} is staged through DRAM"
+            reads = name in ("a", "b", "x") or (name == "g" and d.backward)
+            if reads and key not in written:
+                t = by_region[key]
+                re, im = physical(sim, layer, t.name)
+                images[ref.buf][t.addr:t.addr + len(re)] = pack(re, im, vb)
+        written.add((d.refs()[-1][1].buf, d.refs()[-1][1].region))
+    table = table_words(sim.values.tables[layer + 1], sim.accel.activation.segments) if with_act else []
+    return Fragment(program, [[int(w) for w in im] for im in images], table, by_region, layer)
+
+
+def physical(sim: Simulation, layer: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Tensor ``name`` of ``sim.values`` in the top's layout: ``[bin][plane]`` over the kept
+    bins of conv layer ``layer``."""
+    t = sim.values.slots[name].t
+    n = sim.values.shapes[layer].out_size
+    rr, cc = kept_bins(n, sim.values.net.keeps[layer])
+    shape = (-1, n, n // 2 + 1)
+    return t.re.reshape(shape)[:, rr, cc].T.ravel(), t.im.reshape(shape)[:, rr, cc].T.ravel()
+
+
+def normalized_equal(sim: Simulation, layer: int, name: str, image: list[int], addr: int) -> bool:
+    """Whether the words at ``addr`` of a buffer image, read as tensor ``name`` in the top's
+    layout and block-normalized as its reader does (``accel.fixed.net.normalize``), equal
+    ``sim.values``' mantissas bit for bit."""
+    ref = sim.values.slots[name].t
+    n = sim.values.shapes[layer].out_size
+    rr, cc = kept_bins(n, sim.values.net.keeps[layer])
+    P = ref.re.size // (n * (n // 2 + 1))
+    re, im = unpack(image[addr:addr + P * len(rr)], sim.accel.formats.data_bits)
+    full = [np.zeros((P, n, n // 2 + 1), np.int64) for _ in range(2)]
+    full[0][:, rr, cc], full[1][:, rr, cc] = re.reshape(len(rr), P).T, im.reshape(len(rr), P).T
+    got = normalize(CTensor(full[0], full[1], 0, ref.bits))
+    return (np.array_equal(got.re, ref.re.reshape(full[0].shape))
+            and np.array_equal(got.im, ref.im.reshape(full[0].shape)))
+
+
+def model_times(program: Program, accel: AcceleratorConfig) -> tuple[Run, dict[str, list[int]]]:
+    """The cycle model's run of ``program`` and, per descriptor, its dispatch, start, end
+    and done cycles (one transaction per descriptor for the top's units).  Asserts that no
+    transaction is port-bound (the top gives each lane its own buffer port)."""
+    run = execute(program, accel)
+    assert all(len(e.works) == 1 and e.works[0].occupancy == e.works[0].compute for e in run.expansions), \
+        "port-bound descriptor: raise the buffers' banks"
+    order = np.argsort(run.tx["desc"], kind="stable")
+    return run, {"dispatch": [int(t) for t in run.desc_issue],
+                 **{k: [int(t) for t in run.tx[k][order]] for k in ("start", "end", "done")}}
+
+
+def params_for(accel: AcceleratorConfig, fragment: Fragment) -> TopParams:
+    """The top for ``accel`` with a scoreboard just big enough for the fragment's regions."""
+    regions = max(ref.region for d in fragment.program.descriptors for _, ref in d.refs()) + 1
+    return TopParams.from_accel(accel, regions=regions)

@@ -1,0 +1,91 @@
+"""Cycle model == RTL, to the cycle, on the same program; RTL values == accel.fixed bit for bit.
+
+The program is a fragment of ``sim.schedule``'s iteration (one conv layer's forward,
+backward-data and weight-gradient GEMMs, with the PWL activation after it in the small
+case), run by ``sim.engine.execute`` and by ``hdl.top.Top``: in Amaranth's simulator for a
+tiny network, in the Verilator build for lenet-digits' conv2 (8x8 spectra cropped to the
+pooled 5x3 bins, 8 -> 16 channels, batch 32).  Every descriptor's dispatch, start, end and
+done cycle must be equal; the buffers afterwards must equal ``accel.fixed.top.execute``
+on the same images, and the GEMM outputs computed from ``sim.values``' operands must equal
+``sim.values``' tensors (after the block normalization their readers apply).
+"""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from accel.config import load_accelerator, load_network
+from accel.fixed.net import FixedNet
+from accel.fixed.top import execute as model_execute, pack, unpack
+from hdl.top import program_words, run_top, simulate_top
+from sim.run import simulate
+from sim.values import iteration_batch
+
+from .agreement import conv_fragment, model_times, normalized_equal, params_for
+
+TINY = {"name": "tiny", "dataset": "random", "input": {"channels": 1, "size": 8},
+        "layers": [{"type": "conv", "out_channels": 2, "kernel": 3, "bias": False},
+                   {"type": "act", "kind": "pwl", "segments": 4},
+                   {"type": "conv", "out_channels": 3, "kernel": 3, "bias": False},
+                   {"type": "act", "kind": "pwl", "segments": 4},
+                   {"type": "pool", "size": 4}, {"type": "dense", "classes": 3}]}
+
+
+def _sim(accel, net, batch):
+    b = iteration_batch(net, batch)
+    fixed = FixedNet(net, accel, seed=net.training.seed)
+    fixed.calibrate(b.calib_images, b.calib_labels)
+    return simulate(accel, net, batch, fixed=fixed, images=b.images, labels=b.labels)
+
+
+def _check(sim, fragment, top_run, accel):
+    _, times = model_times(fragment.program, accel)
+    assert top_run.error == 0
+    for key in ("dispatch", "start", "end", "done"):
+        assert getattr(top_run, key) == times[key], key
+    vb = accel.formats.data_bits
+    tables = sim.values.tables.get(fragment.layer + 1)
+    images = [unpack(np.array(im), vb) for im in fragment.images]
+    want = model_execute(fragment.program.descriptors, images, tables, accel.mac_array.acc_bits, vb, accel.formats.rounding)
+    for b, (re, im) in enumerate(want):
+        assert top_run.images[b] == [int(w) for w in pack(re, im, vb)], f"buffer {b}"
+
+
+def test_tiny_conv_layer_amaranth():
+    """Forward GEMM, PWL forward and backward, backward-data and weight-gradient GEMMs of
+    the second conv layer, on a 2x2 array with 2 lanes."""
+    accel = load_accelerator({"mac_array": {"rows": 2, "cols": 2}, "activation": {"lanes": 2},
+                              "sram": [{"name": n, "kbytes": 8, "banks": 64} for n in ("act", "weight", "grad")]})
+    sim = _sim(accel, load_network(TINY), 3)
+    fr = conv_fragment(sim, 2, with_act=True)
+    kinds = [(type(d).__name__, d.phase.label) for d in fr.program.descriptors]
+    assert kinds == [("Gemm", "forward"), ("Act", "forward"), ("Act", "backward-data"),
+                     ("Gemm", "backward-data"), ("Gemm", "weight-gradient")]
+    p = params_for(accel, fr)
+    run = simulate_top(p, program_words(fr.program, accel, p), [d.UNIT for d in fr.program.descriptors],
+                       fr.images, fr.table)
+    _check(sim, fr, run, accel)
+    z = fr.program.descriptors[0].c
+    assert normalized_equal(sim, 2, fr.tensors[(z.buf, z.region)].name, run.images[z.buf], z.addr)
+
+
+@pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator is not installed")
+def test_lenet_conv2_verilator():
+    """lenet-digits conv2's three GEMMs at batch 32 on a 4x4 array: every output equals
+    sim.values' bit for bit (after normalization)."""
+    accel = load_accelerator({"mac_array": {"rows": 4, "cols": 4}, "activation": {"lanes": 4},
+                              "sram": [{"name": "act", "kbytes": 512, "banks": 64},
+                                       {"name": "weight", "kbytes": 256, "banks": 64},
+                                       {"name": "grad", "kbytes": 512, "banks": 64}]})
+    sim = _sim(accel, load_network("lenet-digits"), 32)
+    fr = conv_fragment(sim, 3, with_act=False)
+    assert [d.phase.label for d in fr.program.descriptors] == ["forward", "backward-data", "weight-gradient"]
+    p = params_for(accel, fr)
+    run, _ = run_top(p, program_words(fr.program, accel, p), [d.UNIT for d in fr.program.descriptors],
+                     fr.images, fr.table)
+    _check(sim, fr, run, accel)
+    for d in fr.program.descriptors:
+        name = fr.tensors[(d.c.buf, d.c.region)].name
+        assert normalized_equal(sim, 3, name, run.images[d.c.buf], d.c.addr), name
