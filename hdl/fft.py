@@ -19,7 +19,7 @@ memory -> adder -> memory in one cycle; a last register rounds and saturates
 
 The twiddle multiplier registers the ROM read and the pre-adders, then the multiplier
 operands in fabric, the operands again at the multiplier's input, its three products,
-the two sums, and the rounded, saturated result (6 cycles).  Every register-to-register
+the two sums, the rounded sums and the saturated result (7 cycles).  Every register-to-register
 path holds at most one carry chain; saturation checks sign bits.
 
 Multipliers.  ``dsp="generic"`` writes each product as ``*`` between two operand
@@ -133,9 +133,13 @@ class _Butterfly(Elaboratable):
     """One SDF butterfly stage (``bf1`` or ``bf2``) on ``bits``-bit samples.
 
     ``ce`` advances the stage; ``inp`` is the token entering, ``out`` the registered token
-    leaving (``butterfly_latency(delay)`` cycles later).  The delay line holds first-half
-    samples and *unrounded* differences (``bits + 1`` wide); sums and differences are
-    rounded and saturated in a last register stage, so no path chains two carry chains.
+    leaving (``butterfly_latency(delay, kind)`` cycles later).  The delay line holds
+    first-half samples and *unrounded* differences (``bits + 1`` wide); sums and
+    differences are rounded and saturated in a last register stage, so no path chains two
+    carry chains.  In ``bf2`` the ``-j`` rotation of a second-quarter sample is applied in
+    a register before the adders (``-j x = x.im - j x.re``: a swap and a negation, one
+    carry chain), so the adders see plain operands and no multiplexer sits between a
+    register and a carry chain or between two of them.
     """
 
     def __init__(self, kind: str, delay: int, bits: int, name: str) -> None:
@@ -144,28 +148,37 @@ class _Butterfly(Elaboratable):
         self.inp = _Token(bits, f"{name}_in")
         self.out = _Token(bits, f"{name}_out")
 
-    @staticmethod
-    def _sum_diff(a_re: Value, a_im: Value, x_re: Value, x_im: Value, k1: Value):
-        """Unrounded ``a + b`` and ``a - b`` with ``b = x`` or, where ``k1``, ``b = -j x``.
+    def _period(self) -> int:
+        return 2 * self.delay if self.kind == "bf1" else 4 * self.delay
 
-        ``-j x = x.im - j x.re``: operands swap and the imaginary adder and subtractor
-        trade places, so the rotation costs multiplexers, not a negation.
-        """
-        b_re = Mux(k1, x_im, x_re)
-        b_im = Mux(k1, x_re, x_im)
-        p = a_im + b_im
-        q = a_im - b_im
-        return a_re + b_re, Mux(k1, q, p), a_re - b_re, Mux(k1, p, q)
+    def _rotated(self, m: Module, x: _Token) -> tuple[Value, Value]:
+        """``x``, or ``-j x`` when ``x`` is the partner (second half of its pair block) in
+        the second half of a ``bf2`` block, at ``bits + 1`` bits.  Tracks ``x``'s block
+        position with its own counter (advancing on valid ``x``)."""
+        D = self.delay
+        if self.kind == "bf1":
+            return x.re, x.im
+        cnt = Signal(range(self._period()), name="rot_cnt")
+        with m.If(self.ce & x.valid):
+            m.d.sync += cnt.eq(Mux(cnt == self._period() - 1, 0, cnt + 1))
+        rot = cnt[D.bit_length() - 1] & cnt[D.bit_length()]
+        return Mux(rot, x.im, x.re), Mux(rot, -x.re, x.im)
 
     def elaborate(self, platform) -> Module:
         m = Module()
         D, w = self.delay, self.bits
-        period = 2 * D if self.kind == "bf1" else 4 * D
+        period = self._period()
+        ce, x = self.ce, self.inp
+        if D < MEMORY_DELAY_MIN and self.kind == "bf2":
+            # register the rotated operand: one more cycle (butterfly_latency)
+            b_re, b_im = self._rotated(m, x)
+            xr = _Token(w + 1, "rot")
+            with m.If(ce):
+                m.d.sync += [xr.valid.eq(x.valid), xr.re.eq(b_re), xr.im.eq(b_im)]
+            x = xr
         cnt = Signal(range(period))        # real samples seen, modulo the block period
         pend = Signal(range(D + 1))        # differences waiting in the FIFO
         second = cnt[D.bit_length() - 1]   # second half of a 2*D pair block
-        k1 = cnt[D.bit_length()] if self.kind == "bf2" else Value.cast(0)
-        ce, x = self.ce, self.inp
 
         bfly = x.valid & second
         push_x = x.valid & ~second
@@ -177,9 +190,9 @@ class _Butterfly(Elaboratable):
 
         raw = _Token(w + 1, "raw")         # unrounded stage result
         if D < MEMORY_DELAY_MIN:
-            self._register_fifo(m, ce, bfly, push_x, pop_diff, k1, raw)
+            self._register_fifo(m, x, bfly, push_x, pop_diff, raw)
         else:
-            self._memory_fifo(m, ce, bfly, push_x, pop_diff, k1, raw)
+            self._memory_fifo(m, bfly, push_x, pop_diff, raw)
         with m.If(ce):
             m.d.sync += [
                 self.out.valid.eq(raw.valid),
@@ -188,17 +201,17 @@ class _Butterfly(Elaboratable):
             ]
         return m
 
-    def _register_fifo(self, m, ce, bfly, push_x, pop_diff, k1, raw) -> None:
+    def _register_fifo(self, m, x, bfly, push_x, pop_diff, raw) -> None:
         """Delay line in registers: pop, add and push in one cycle."""
-        D, w, x = self.delay, self.bits, self.inp
+        D, w, ce = self.delay, self.bits, self.ce
         regs = [(Signal(signed(w + 1), name=f"q{i}_re"), Signal(signed(w + 1), name=f"q{i}_im"))
                 for i in range(D)]
         fill = Signal(range(D + 1))
         pop = bfly | pop_diff
-        s_re, s_im, d_re, d_im = self._sum_diff(regs[0][0], regs[0][1], x.re, x.im, k1)
+        a_re, a_im = regs[0]
         push = bfly | push_x
-        w_re = Mux(bfly, d_re, x.re)
-        w_im = Mux(bfly, d_im, x.im)
+        w_re = Mux(bfly, a_re - x.re, x.re)
+        w_im = Mux(bfly, a_im - x.im, x.im)
         slot = fill - pop
         with m.If(ce):
             m.d.sync += fill.eq(fill + push - pop)
@@ -210,16 +223,18 @@ class _Butterfly(Elaboratable):
                     m.d.sync += [r.eq(nxt[0]), q.eq(nxt[1])]
             m.d.sync += [
                 raw.valid.eq(pop),
-                raw.re.eq(Mux(bfly, s_re, regs[0][0])),
-                raw.im.eq(Mux(bfly, s_im, regs[0][1])),
+                raw.re.eq(Mux(bfly, a_re + x.re, a_re)),
+                raw.im.eq(Mux(bfly, a_im + x.im, a_im)),
             ]
 
-    def _memory_fifo(self, m, ce, bfly, push_x, pop_diff, k1, raw) -> None:
+    def _memory_fifo(self, m, bfly, push_x, pop_diff, raw) -> None:
         """Delay line in a memory: read issued in cycle A, read data registered in fabric
         in R (block-RAM clock-to-output is too slow to feed an adder in the same cycle),
         used in B, written in C.  Needs ``delay >= 3`` (a sample or difference is read at
-        the earliest ``delay`` pushes after its push; the write lands 3 steps after it)."""
-        D, w, x = self.delay, self.bits, self.inp
+        the earliest ``delay`` pushes after its push; the write lands 3 steps after it).
+        The partner's ``-j`` rotation (``bf2``) is applied in stage R."""
+        D, w, ce = self.delay, self.bits, self.ce
+        x_re, x_im = self._rotated(m, self.inp)
         layout = complex_layout(w + 1)
         m.submodules.mem = mem = Memory(shape=layout, depth=D, init=[])
         wp = mem.write_port()
@@ -228,18 +243,17 @@ class _Butterfly(Elaboratable):
         wr = Signal(range(D))
         pop = bfly | pop_diff
         # stage R registers: the read data and the token, one cycle later
-        r_bfly, r_diff, r_push, r_k1 = Signal(), Signal(), Signal(), Signal()
-        rx_re = Signal(signed(w))
-        rx_im = Signal(signed(w))
+        r_bfly, r_diff, r_push = Signal(), Signal(), Signal()
+        rx_re = Signal(signed(w + 1))
+        rx_im = Signal(signed(w + 1))
         front = Signal(layout)
         # stage B registers
-        b_bfly, b_diff, b_push, b_k1 = Signal(), Signal(), Signal(), Signal()
-        bx_re = Signal(signed(w))
-        bx_im = Signal(signed(w))
+        b_bfly, b_diff, b_push = Signal(), Signal(), Signal()
+        bx_re = Signal(signed(w + 1))
+        bx_im = Signal(signed(w + 1))
         # stage C registers (the write)
         c_we = Signal()
         c_data = Signal(layout)
-        s_re, s_im, d_re, d_im = self._sum_diff(front.re, front.im, bx_re, bx_im, b_k1)
         m.d.comb += [
             rp.en.eq(ce),
             rp.addr.eq(rd),
@@ -253,16 +267,16 @@ class _Butterfly(Elaboratable):
             with m.If(c_we):
                 m.d.sync += wr.eq(wr + 1)
             m.d.sync += [
-                r_bfly.eq(bfly), r_diff.eq(pop_diff), r_push.eq(push_x), r_k1.eq(k1),
-                rx_re.eq(x.re), rx_im.eq(x.im),
-                b_bfly.eq(r_bfly), b_diff.eq(r_diff), b_push.eq(r_push), b_k1.eq(r_k1),
+                r_bfly.eq(bfly), r_diff.eq(pop_diff), r_push.eq(push_x),
+                rx_re.eq(x_re), rx_im.eq(x_im),
+                b_bfly.eq(r_bfly), b_diff.eq(r_diff), b_push.eq(r_push),
                 bx_re.eq(rx_re), bx_im.eq(rx_im), front.eq(rp.data),
                 c_we.eq(b_bfly | b_push),
-                c_data.re.eq(Mux(b_bfly, d_re, bx_re)),
-                c_data.im.eq(Mux(b_bfly, d_im, bx_im)),
+                c_data.re.eq(Mux(b_bfly, front.re - bx_re, bx_re)),
+                c_data.im.eq(Mux(b_bfly, front.im - bx_im, bx_im)),
                 raw.valid.eq(b_bfly | b_diff),
-                raw.re.eq(Mux(b_bfly, s_re, front.re)),
-                raw.im.eq(Mux(b_bfly, s_im, front.im)),
+                raw.re.eq(Mux(b_bfly, front.re + bx_re, front.re)),
+                raw.im.eq(Mux(b_bfly, front.im + bx_im, front.im)),
             ]
 
 
@@ -287,7 +301,7 @@ class _Twiddle(Elaboratable):
         rp = rom.read_port(domain="sync")
         pos = Signal(range(M))
         ce, x, out = self.ce, self.inp, self.out
-        v = [Signal(name=f"v{k}") for k in range(1, 6)]
+        v = [Signal(name=f"v{k}") for k in range(1, 7)]
         a1 = Signal(signed(w))
         bma1 = Signal(signed(w + 1))
         apb1 = Signal(signed(w + 1))
@@ -298,6 +312,8 @@ class _Twiddle(Elaboratable):
         re5 = Signal(signed(w + T + 2))
         im5 = Signal(signed(w + T + 2))
         shift = T - 2
+        re6 = Signal(signed(w + T + 2 - shift))
+        im6 = Signal(signed(w + T + 2 - shift))
         m.d.comb += [rp.en.eq(ce), rp.addr.eq(pos)]
         # 3: multiplier input registers, 4: product registers
         p1 = registered_multiply(m, ce, a2, tw2.s, self.dsp, "k1")
@@ -313,11 +329,12 @@ class _Twiddle(Elaboratable):
                 # whose clock-to-output is too slow to feed a multiplier directly)
                 v[1].eq(v[0]), a2.eq(a1), bma2.eq(bma1), apb2.eq(apb1), tw2.eq(rp.data),
                 v[2].eq(v[1]), v[3].eq(v[2]),
-                # 5: sums; 6: round and saturate
+                # 5: sums; 6: round (a carry chain); 7: saturate (sign-bit check, mux)
                 v[4].eq(v[3]), re5.eq(p1 - p3), im5.eq(p1 + p2),
-                out.valid.eq(v[4]),
-                out.re.eq(_saturated(_half_up(re5, shift), w)),
-                out.im.eq(_saturated(_half_up(im5, shift), w)),
+                v[5].eq(v[4]), re6.eq(_half_up(re5, shift)), im6.eq(_half_up(im5, shift)),
+                out.valid.eq(v[5]),
+                out.re.eq(_saturated(re6, w)),
+                out.im.eq(_saturated(im6, w)),
             ]
         return m
 

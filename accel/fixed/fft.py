@@ -75,13 +75,13 @@ OUTPUT_LATENCY = 2
 pipeline enable)."""
 GUARD_BITS = 1
 """Default extra internal bits (see the module docstring)."""
-CMUL_LATENCY = 6
+CMUL_LATENCY = 7
 """Twiddle multiplier pipeline: ROM read and pre-adders, fabric operand, multiplier
-input, product, sum and round/saturate registers."""
+input, product, sum, rounding and saturation registers."""
 MEMORY_DELAY_MIN = 8
 """Butterfly stages whose delay line holds at least this many samples keep it in a
 memory (synchronous read, read-data register, add, round: four cycles); shorter ones
-use registers (add, round: two cycles)."""
+use registers (add, round: two cycles; ``bf2`` adds a rotation register: three)."""
 
 
 @dataclass(frozen=True)
@@ -121,9 +121,13 @@ def fft_plan(n: int) -> tuple[Stage, ...]:
     return tuple(plan)
 
 
-def butterfly_latency(delay: int) -> int:
-    """Pipeline registers of a butterfly stage, on top of its ``delay`` samples."""
-    return 4 if delay >= MEMORY_DELAY_MIN else 2
+def butterfly_latency(delay: int, kind: str = "bf1") -> int:
+    """Pipeline registers of a butterfly stage, on top of its ``delay`` samples: 4 for a
+    memory delay line; 2 for a register one, plus 1 in ``bf2`` for the register that
+    applies the ``-j`` rotation before the adders."""
+    if delay >= MEMORY_DELAY_MIN:
+        return 4
+    return 3 if kind == "bf2" else 2
 
 
 def fft_latency(n: int) -> int:
@@ -133,7 +137,8 @@ def fft_latency(n: int) -> int:
     """
     total = INPUT_LATENCY + OUTPUT_LATENCY
     for st in fft_plan(n):
-        total += CMUL_LATENCY if st.kind == "twiddle" else st.delay + butterfly_latency(st.delay)
+        total += (CMUL_LATENCY if st.kind == "twiddle"
+                  else st.delay + butterfly_latency(st.delay, st.kind))
     return total
 
 
