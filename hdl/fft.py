@@ -12,15 +12,18 @@ register): a real sample in the first half of a block is pushed; in the second h
 pops its partner, emits the sum and pushes the difference; the differences are popped
 and emitted by whatever comes next, real sample or bubble.  So input gaps never
 misalign a block, and a finished transform drains through bubbles without waiting for
-the next one.  Stages with short delays keep the FIFO in registers (1-cycle stage),
-longer ones in a memory with a synchronous read and a registered write, so no path goes
-memory -> adder -> memory in one cycle; a last register rounds and saturates
-(2-cycle register stages; memory stages add a register on the read data: 4 cycles).
+the next one.  Stages with short delays keep the FIFO in registers (pop, add and push
+in one cycle), longer ones in a memory with a synchronous read and a registered write,
+so no path goes memory -> adder -> memory in one cycle; a last register rounds and
+saturates (register stages: 2 cycles, 3 for ``bf2``, whose partner is rotated by ``-j``
+in a register of its own; memory stages add a register on the read data: 4 cycles).
 
 The twiddle multiplier registers the ROM read and the pre-adders, then the multiplier
 operands in fabric, the operands again at the multiplier's input, its three products,
-the two sums, the rounded sums and the saturated result (7 cycles).  Every register-to-register
-path holds at most one carry chain; saturation checks sign bits.
+the two sums, the rounded sums and the saturated result (7 cycles).  Every
+register-to-register path holds at most one carry chain; saturation checks sign bits.
+Data registers have no reset (their valid bits do), so an FPGA flip-flop's clock enable
+takes ``ce`` directly instead of a LUT in front of every data input.
 
 Multipliers.  ``dsp="generic"`` writes each product as ``*`` between two operand
 registers and a product register; ``dsp="ecp5"`` instantiates a Lattice ``MULT18X18D``
@@ -85,10 +88,10 @@ def registered_multiply(m: Module, ce: Value, a: Value, b: Value, dsp: str, name
     """
     a, b = Value.cast(a), Value.cast(b)
     width = a.shape().width + b.shape().width
-    product = Signal(signed(width), name=f"{name}_p")
+    product = Signal(signed(width), name=f"{name}_p", reset_less=True)
     if dsp == "generic":
-        ra = Signal(a.shape(), name=f"{name}_a")
-        rb = Signal(b.shape(), name=f"{name}_b")
+        ra = Signal(a.shape(), name=f"{name}_a", reset_less=True)
+        rb = Signal(b.shape(), name=f"{name}_b", reset_less=True)
         with m.If(ce):
             m.d.sync += [ra.eq(a), rb.eq(b), product.eq(ra * rb)]
         return product
@@ -125,8 +128,8 @@ class _Token:
 
     def __init__(self, bits: int, name: str) -> None:
         self.valid = Signal(name=f"{name}_valid")
-        self.re = Signal(signed(bits), name=f"{name}_re")
-        self.im = Signal(signed(bits), name=f"{name}_im")
+        self.re = Signal(signed(bits), name=f"{name}_re", reset_less=True)
+        self.im = Signal(signed(bits), name=f"{name}_im", reset_less=True)
 
 
 class _Butterfly(Elaboratable):
@@ -204,8 +207,8 @@ class _Butterfly(Elaboratable):
     def _register_fifo(self, m, x, bfly, push_x, pop_diff, raw) -> None:
         """Delay line in registers: pop, add and push in one cycle."""
         D, w, ce = self.delay, self.bits, self.ce
-        regs = [(Signal(signed(w + 1), name=f"q{i}_re"), Signal(signed(w + 1), name=f"q{i}_im"))
-                for i in range(D)]
+        regs = [(Signal(signed(w + 1), name=f"q{i}_re", reset_less=True),
+                 Signal(signed(w + 1), name=f"q{i}_im", reset_less=True)) for i in range(D)]
         fill = Signal(range(D + 1))
         pop = bfly | pop_diff
         a_re, a_im = regs[0]
@@ -244,16 +247,16 @@ class _Butterfly(Elaboratable):
         pop = bfly | pop_diff
         # stage R registers: the read data and the token, one cycle later
         r_bfly, r_diff, r_push = Signal(), Signal(), Signal()
-        rx_re = Signal(signed(w + 1))
-        rx_im = Signal(signed(w + 1))
-        front = Signal(layout)
+        rx_re = Signal(signed(w + 1), reset_less=True)
+        rx_im = Signal(signed(w + 1), reset_less=True)
+        front = Signal(layout, reset_less=True)
         # stage B registers
         b_bfly, b_diff, b_push = Signal(), Signal(), Signal()
-        bx_re = Signal(signed(w + 1))
-        bx_im = Signal(signed(w + 1))
+        bx_re = Signal(signed(w + 1), reset_less=True)
+        bx_im = Signal(signed(w + 1), reset_less=True)
         # stage C registers (the write)
         c_we = Signal()
-        c_data = Signal(layout)
+        c_data = Signal(layout, reset_less=True)
         m.d.comb += [
             rp.en.eq(ce),
             rp.addr.eq(rd),
@@ -302,18 +305,18 @@ class _Twiddle(Elaboratable):
         pos = Signal(range(M))
         ce, x, out = self.ce, self.inp, self.out
         v = [Signal(name=f"v{k}") for k in range(1, 7)]
-        a1 = Signal(signed(w))
-        bma1 = Signal(signed(w + 1))
-        apb1 = Signal(signed(w + 1))
-        a2 = Signal(signed(w))
-        bma2 = Signal(signed(w + 1))
-        apb2 = Signal(signed(w + 1))
-        tw2 = Signal(layout)
-        re5 = Signal(signed(w + T + 2))
-        im5 = Signal(signed(w + T + 2))
+        a1 = Signal(signed(w), reset_less=True)
+        bma1 = Signal(signed(w + 1), reset_less=True)
+        apb1 = Signal(signed(w + 1), reset_less=True)
+        a2 = Signal(signed(w), reset_less=True)
+        bma2 = Signal(signed(w + 1), reset_less=True)
+        apb2 = Signal(signed(w + 1), reset_less=True)
+        tw2 = Signal(layout, reset_less=True)
+        re5 = Signal(signed(w + T + 2), reset_less=True)
+        im5 = Signal(signed(w + T + 2), reset_less=True)
         shift = T - 2
-        re6 = Signal(signed(w + T + 2 - shift))
-        im6 = Signal(signed(w + T + 2 - shift))
+        re6 = Signal(signed(w + T + 2 - shift), reset_less=True)
+        im6 = Signal(signed(w + T + 2 - shift), reset_less=True)
         m.d.comb += [rp.en.eq(ce), rp.addr.eq(pos)]
         # 3: multiplier input registers, 4: product registers
         p1 = registered_multiply(m, ce, a2, tw2.s, self.dsp, "k1")
@@ -415,7 +418,7 @@ class FFT(wiring.Component):
                          unit.inp.re.eq(tok.re), unit.inp.im.eq(tok.im)]
             tok = unit.out
 
-        res = Signal(complex_layout(B))
+        res = Signal(complex_layout(B), reset_less=True)
         res_valid = Signal()
         out_re = _saturated(_half_up(tok.re, g), B) if g else tok.re
         out_im = _saturated(_half_up(tok.im, g), B) if g else tok.im

@@ -65,8 +65,10 @@ class SkidBuffer(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        head = Signal(self._shape)
-        tail = Signal(self._shape)
+        # payload registers need no reset (``count`` says which hold data): without one
+        # the FPGA flip-flop's clock enable takes the load condition directly
+        head = Signal(self._shape, reset_less=True)
+        tail = Signal(self._shape, reset_less=True)
         count = Signal(range(3))
         push = self.i.valid & self.i.ready
         pop = self.o.valid & self.o.ready
