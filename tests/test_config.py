@@ -141,3 +141,21 @@ def test_cli_bad_yaml_keys_exit_2(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.strip() == \
         "fdaccel: error: layers[0].size: must be a positive even number, got 5"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("input: {size: 16}\nlayers: [\n", "network: malformed YAML"),
+    ("input: {size: 16}\nlayers:\n  - {type: conv, kernal: 3}\n  - {type: dense}\n", "layers[0].kernal: unknown key"),
+    ("input: {size: 8}\nlayers:\n  - {type: conv, kernel: 9}\n  - {type: dense}\n",
+     "layers[0].kernel: kernel 9 is larger than its input (8x8)"),
+    ("input: {size: 8}\nlayers:\n  - {type: pool, size: 16}\n  - {type: dense}\n",
+     "layers[0].size: pool size 16 is larger than its input (8x8)"),
+])
+@pytest.mark.parametrize("command", ["train", "simulate"])
+def test_cli_bad_network_files_exit_2_with_the_key(tmp_path, text, message, command):
+    f = tmp_path / "net.yaml"
+    f.write_text(text)
+    proc = subprocess.run([sys.executable, "-m", "accel", command, "--network", str(f)],
+                          capture_output=True, text=True, timeout=120)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
