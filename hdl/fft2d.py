@@ -49,7 +49,7 @@ from amaranth.lib.wiring import In, Out
 from accel.fixed.fft import GUARD_BITS, fft_latency
 from accel.fixed.fft2d import column_count
 
-from .fft import FFT
+from .fft import FFT, LUTRAM_MAX_DEPTH
 from .stream import SkidBuffer, complex_layout
 
 __all__ = ["FFT2D"]
@@ -121,7 +121,10 @@ class FFT2D(wiring.Component):
         m.d.comb += [row.i.valid.eq(self.i.valid), row.i.payload.re.eq(self.i.payload),
                      row.i.payload.im.eq(0), self.i.ready.eq(row.i.ready)]
 
-        m.submodules.tmem = tmem = Memory(shape=complex_layout(B), depth=2 * words, init=[])
+        depth = 2 * words
+        m.submodules.tmem = tmem = Memory(
+            shape=complex_layout(B), depth=depth, init=[],
+            attrs={"ram_style": "distributed" if depth <= LUTRAM_MAX_DEPTH * 4 else "block"})
         wp = tmem.write_port()
         rp = tmem.read_port(domain="sync")
         full = Signal(2)  # bank holds a complete image the reader has not finished
@@ -171,7 +174,8 @@ class FFT2D(wiring.Component):
             with m.Else():
                 m.d.sync += peak.eq(final)
 
-        # ---- reader: issue (R0) -> memory read register (R1) -> shift (R2) -> skid
+        # ---- reader: issue (R0) -> memory read register (R1) -> fabric register (R2) ->
+        # shift (R3) -> skid; R2 keeps a block RAM's slow clock-to-output off the shifter
         m.submodules.rskid = rskid = SkidBuffer(complex_layout(B))
         rce = rskid.i.ready
         queue_depth = 2 + -(-(fft_latency(n) + 8) // words)
@@ -189,15 +193,18 @@ class FFT2D(wiring.Component):
             m.d.sync += rk.eq(rk + 1)
             with m.If(rk == words - 1):
                 m.d.sync += [ractive.eq(0), rbank.eq(~rbank), full.bit_select(rbank, 1).eq(0)]
-        r1_valid = Signal()
+        r1_valid, r2_valid, r3_valid = Signal(), Signal(), Signal()
         r1_shift = Signal(shift_shape)
-        r2_valid = Signal()
-        r2_data = Signal(complex_layout(B))
+        r2_shift = Signal(shift_shape)
+        r2_data = Signal(complex_layout(B), reset_less=True)
+        r3_data = Signal(complex_layout(B), reset_less=True)
         with m.If(rce):
-            m.d.sync += [r1_valid.eq(issue), r1_shift.eq(rshift), r2_valid.eq(r1_valid),
-                         r2_data.re.eq((rp.data.re << r1_shift)[:B]),
-                         r2_data.im.eq((rp.data.im << r1_shift)[:B])]
-        m.d.comb += [rskid.i.valid.eq(r2_valid), rskid.i.payload.eq(r2_data)]
+            m.d.sync += [r1_valid.eq(issue), r1_shift.eq(rshift),
+                         r2_valid.eq(r1_valid), r2_shift.eq(r1_shift), r2_data.eq(rp.data),
+                         r3_valid.eq(r2_valid),
+                         r3_data.re.eq((r2_data.re << r2_shift)[:B]),
+                         r3_data.im.eq((r2_data.im << r2_shift)[:B])]
+        m.d.comb += [rskid.i.valid.eq(r3_valid), rskid.i.payload.eq(r3_data)]
         wiring.connect(m, rskid.o, col.i)
 
         # ---- output: tag each column-pipeline bin with its rfft2 address

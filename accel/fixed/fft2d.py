@@ -37,11 +37,11 @@ import numpy as np
 from .core import CTensor, Saturations
 from .fft import FFT_II, fft_butterflies, fft_fixed, fft_latency
 
-FFT2D_TRANSPOSE_LATENCY = 5
+FFT2D_TRANSPOSE_LATENCY = 6
 """Cycles the transpose adds between the row pipeline's last output of an image and the
 column pipeline's first input, minus one: the writer's two registers (bin, then memory
-write and peak), the reader's start, its memory read register, the shift register and
-the reader's skid buffer."""
+write and peak), the reader's start, its memory read register, a fabric register on the
+read data, the shift register and the reader's skid buffer."""
 
 
 def block_normalize(t: CTensor) -> CTensor:
