@@ -201,7 +201,7 @@ class Top(wiring.Component):
         The decoder found a descriptor it cannot execute (:data:`ERRORS`); sticky, nothing
         is dispatched after it.
     idle : ``Out(1)``
-        No descriptor held, queued, running or with results in flight.
+        No descriptor held (but a rejected one), queued, running or with results in flight.
     """
 
     def __init__(self, params: TopParams) -> None:
@@ -548,7 +548,7 @@ class Top(wiring.Component):
         # ---------------------------------------------------------------- trace
         m.d.comb += [self.start.eq(Cat(start_mac, start_act)), self.end.eq(Cat(last, alast)),
                      self.done.eq(Cat(mac_done, act_done)),
-                     self.idle.eq(~held & (mcount == 0) & (acount == 0) & ~busy & ~abusy & ~q_valid & ~aq_valid
+                     self.idle.eq((~held | err) & (mcount == 0) & (acount == 0) & ~busy & ~abusy & ~q_valid & ~aq_valid
                                   & (tq_count == 0) & (bq_count == 0))]
         return m
 

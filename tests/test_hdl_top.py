@@ -1,0 +1,81 @@
+"""hdl/top.py: program validation in the loader and in the RTL decoder (a bad descriptor is
+rejected, never executed), Verilog emission."""
+from __future__ import annotations
+
+import pytest
+
+from accel.config import load_accelerator
+from accel.fixed.top import table_words
+from accel.program import (ROM, Act, ActFunction, DramLoad, Gemm, GemmKind, Phase, Program, ProgramError, Ref,
+                           encode)
+from hdl.build import UNITS, verilog
+from hdl.top import ERRORS, Top, TopParams, program_words, simulate_top
+
+ACCEL = load_accelerator({"mac_array": {"rows": 2, "cols": 2}, "activation": {"lanes": 2},
+                          "sram": [{"name": n, "kbytes": 1, "banks": 64} for n in ("act", "weight", "grad")]})
+P = TopParams.from_accel(ACCEL, regions=8)
+F = Phase.FORWARD
+
+
+def _gemm(**kw):
+    f = dict(layer=0, phase=F, kind=GemmKind.CONV, a=Ref(0, 1, 0), b=Ref(1, 1, 0), c=Ref(0, 2, 64), bin0=0, bins=2,
+             m0=0, m=2, n0=0, n=2, k=3, conj_b=False, shift=4)
+    f.update(kw)
+    return Gemm(**f)
+
+
+def _words(*descs):
+    return program_words(Program(tuple(descs), (), ("l",)), ACCEL, P)
+
+
+@pytest.mark.parametrize("desc, match", [
+    (_gemm(kind=GemmKind.SINC_ROWS), "conv GEMMs"),
+    (_gemm(a=Ref(ROM, 0, 0)), "coefficient ROM"),
+    (_gemm(c=Ref(0, 8, 64)), "past the scoreboard"),
+    (_gemm(c=Ref(0, 2, 250)), "past buffer 'act'"),
+    (_gemm(m0=2), "whole-matrix"),
+    (_gemm(shift=40), "shift"),
+    (_gemm(k=0), "k: must be >= 1"),
+    (_gemm(a=Ref(3, 1, 0)), "buffer 3 does not exist"),
+    (Act(0, F, ActFunction.RELU, Ref(0, 1), Ref(0, 1), Ref(0, 2, 64), 0, 8, False), "PWL"),
+    (DramLoad(0, F, 0, Ref(0, 1), 0, 4), "not executable by the top"),
+])
+def test_loader_rejects(desc, match):
+    with pytest.raises(ProgramError, match=match):
+        _words(_gemm(), desc)
+
+
+def test_decoder_flags_and_never_executes():
+    """Raw words the loader would refuse: the decoder raises ``error`` with the code, the
+    bad descriptor and everything after it are never started; earlier ones complete."""
+    good = _gemm()
+    cases = {
+        1: sum(w << (32 * i) for i, w in enumerate(encode(DramLoad(0, F, 0, Ref(0, 1), 0, 4)))),
+        4: sum(w << (32 * i) for i, w in enumerate(encode(_gemm(c=Ref(0, 9, 64))))),
+        5: sum(w << (32 * i) for i, w in enumerate(encode(_gemm(c=Ref(0, 2, 300))))),
+        8: sum(w << (32 * i) for i, w in enumerate(encode(_gemm(n0=1)))),
+    }
+    for code, bad in cases.items():
+        words = _words(good) + [bad] + _words(good)
+        run = simulate_top(P, words, ["mac", "mac", "mac"], [[1] * 256, [1] * 256, []], [])
+        assert run.error == code, ERRORS[code]
+        assert len(run.dispatch) == 1 and run.start[0] >= 0 and run.start[1:] == [-1, -1]
+        assert run.done[0] > 0
+
+
+def test_params_reject_mixed_formats():
+    bad = load_accelerator({"formats": {"grad_bits": 18}})
+    with pytest.raises(Exception, match="data_bits == weight_bits == grad_bits"):
+        TopParams.from_accel(bad)
+
+
+def test_verilog_registered_and_deterministic():
+    assert "top" in UNITS
+    assert verilog(Top(P), "top") == verilog(Top(P), "top")
+
+
+def test_table_words_pad_segments():
+    import numpy as np
+    from accel.fixed.act import PwlTable
+    t = PwlTable(np.array([-5, 5]), np.array([1, 2, 3]), np.array([0, 1, 0]), 16)
+    assert table_words(t, 4) == [-5, 5, 65535, 1, 2, 3, 0, 0, 1, 0, 0]
