@@ -9,6 +9,15 @@ values.  cifar-small trains on CIFAR-10 files, which the benchmark does not need
 depend on the pixels).  Prints a table and writes ``benchmarks/results/sim_speed.json``.
 Each network is timed over REPEATS runs (best wall time), after one warm-up run that pays
 the imports.
+
+Then one conv layer's training phases (lenet-digits conv2 at batch 32: forward GEMM, PWL
+forward and backward, backward-data and weight-gradient GEMMs, the schedule's descriptors
+unchanged) run three ways on the same program and operands: the cycle model
+(``sim.engine.execute``), the Verilator build of ``hdl/top.py`` and Amaranth's simulator
+of the same top.  The three cycle counts must be equal (the script fails otherwise); the
+wall seconds are the execution alone (Verilator: measured inside the C++ harness, without
+loading and dumping the buffers; Amaranth: the whole simulation), best of REPEATS for the
+model and Verilator.
 """
 from __future__ import annotations
 
@@ -17,6 +26,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import time  # noqa: E402
 
 from accel.config import load_accelerator, load_network  # noqa: E402
 from accel.fixed.net import FixedNet  # noqa: E402
@@ -28,6 +39,51 @@ NETWORKS = ("lenet-digits", "cifar-small")
 BATCH = 32
 REPEATS = 3
 OUT = Path(__file__).resolve().parent / "results" / "sim_speed.json"
+
+
+#: The top's configuration for the three-way run: a 4x4 array, 4 lanes, buffers large
+#: enough to hold conv2's tensors on chip, ports that never bind (see hdl/top.py).
+TOP_ACCEL = {"mac_array": {"rows": 4, "cols": 4}, "activation": {"lanes": 4},
+             "sram": [{"name": "act", "kbytes": 512, "banks": 64}, {"name": "weight", "kbytes": 256, "banks": 64},
+                      {"name": "grad", "kbytes": 512, "banks": 64}]}
+
+
+def three_ways() -> dict:
+    """lenet-digits conv2's training phases on the cycle model, Verilator and Amaranth."""
+    from hdl.top import program_words, run_top, simulate_top
+    from tests.agreement import conv_fragment, model_times, params_for
+    accel = load_accelerator(TOP_ACCEL)
+    net = load_network("lenet-digits")
+    batch = iteration_batch(net, BATCH)
+    fixed = FixedNet(net, accel, seed=net.training.seed)
+    fixed.calibrate(batch.calib_images, batch.calib_labels)
+    sim = simulate(accel, net, BATCH, fixed=fixed, images=batch.images, labels=batch.labels)
+    fr = conv_fragment(sim, 3, with_act=True)
+    p = params_for(accel, fr)
+    words = program_words(fr.program, accel, p)
+    units = [d.UNIT for d in fr.program.descriptors]
+    model_s = []
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        run, times = model_times(fr.program, accel)
+        model_s.append(time.perf_counter() - t0)
+    verilator = [run_top(p, words, units, fr.images, fr.table) for _ in range(REPEATS)]
+    t0 = time.perf_counter()
+    amaranth = simulate_top(p, words, units, fr.images, fr.table)
+    amaranth_s = time.perf_counter() - t0
+    cycles = {"model": int(run.total_cycles), "verilator": max(verilator[0][0].done),
+              "amaranth": max(amaranth.done)}
+    same = all(getattr(r, k) == times[k] for r in (verilator[0][0], amaranth)
+               for k in ("dispatch", "start", "end", "done"))
+    if not same or len(set(cycles.values())) != 1:
+        raise SystemExit(f"cycle counts differ: {cycles}")
+    v_s = min(s for _, s in verilator)
+    m_s = min(model_s)
+    return {"workload": "lenet-digits conv2 F/PWL/BD/WG, batch 32, 4x4 array, 4 lanes",
+            "descriptors": len(words), "cycles": cycles["model"], "all_transactions_equal": same,
+            "model_seconds": m_s, "verilator_seconds": v_s, "amaranth_seconds": amaranth_s,
+            "model_vs_verilator": v_s / m_s, "model_vs_amaranth": amaranth_s / m_s,
+            "verilator_vs_amaranth": amaranth_s / v_s}
 
 
 def main() -> int:
@@ -59,8 +115,16 @@ def main() -> int:
     keys = ["network", "dataset", "simulated_cycles", "simulated_us", "transactions", "wall_seconds",
             "cycles_per_second", "mac_utilization", "loss"]
     print(table(keys, [[r[k] for k in keys] for r in rows]))
+    three = three_ways()
+    print(f"\n{three['workload']}: {three['descriptors']} descriptors, {three['cycles']} cycles in all three")
+    print(table(["simulator", "cycles", "wall_seconds", "cycles_per_second"],
+                [[name, three["cycles"], three[f"{name}_seconds"], three["cycles"] / three[f"{name}_seconds"]]
+                 for name in ("model", "verilator", "amaranth")]))
+    print(f"cycle model {three['model_vs_verilator']:.0f}x faster than Verilator, "
+          f"{three['model_vs_amaranth']:.0f}x faster than Amaranth; Verilator {three['verilator_vs_amaranth']:.0f}x "
+          "faster than Amaranth")
     write_json(OUT, {"accelerator": accel.name, "python": platform.python_version(),
-                     "machine": platform.machine(), "repeats": REPEATS, "results": rows})
+                     "machine": platform.machine(), "repeats": REPEATS, "results": rows, "conv_layer": three})
     print(f"wrote {OUT}")
     return 0
 
