@@ -473,9 +473,10 @@ UNITS: dict[str, Callable[..., wiring.Component]] = {
 }
 
 
-def write_verilog(accel_cfg, outdir: str | os.PathLike) -> list[str]:
-    """Write ``<unit>.v`` for every entry of :data:`UNITS` plus ``filelist.f`` into
-    ``outdir``; returns the paths.
+def write_verilog(accel_cfg, outdir: str | os.PathLike,
+                  units: Sequence[str] | None = None) -> list[str]:
+    """Write ``<unit>.v`` for every entry of :data:`UNITS` (or just ``units``, in that
+    order) plus ``filelist.f`` into ``outdir``; returns the paths.
 
     All files are generated into a temporary directory first and only then moved into
     ``outdir``, so a failing unit leaves ``outdir`` untouched (whole or not at all).
@@ -485,8 +486,8 @@ def write_verilog(accel_cfg, outdir: str | os.PathLike) -> list[str]:
     tmp = Path(tempfile.mkdtemp(prefix=".fdaccel-verilog-", dir=outdir))
     try:
         names = []
-        for unit, factory in UNITS.items():
-            (tmp / f"{unit}.v").write_text(verilog(factory(accel_cfg), unit))
+        for unit in (list(UNITS) if units is None else units):
+            (tmp / f"{unit}.v").write_text(verilog(UNITS[unit](accel_cfg), unit))
             names.append(f"{unit}.v")
         (tmp / "filelist.f").write_text("".join(f"{n}\n" for n in names))
         names.append("filelist.f")

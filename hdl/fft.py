@@ -394,11 +394,15 @@ class FFT(wiring.Component):
     def __init__(self, n: int, *, data_bits: int = 16, twiddle_bits: int = 18,
                  guard_bits: int = GUARD_BITS, inverse: bool = False,
                  dsp: str = "generic") -> None:
+        error = None
         if dsp not in DSP_KINDS:
-            raise ValueError(f"dsp: expected one of {DSP_KINDS}, got {dsp!r}")
-        if dsp == "ecp5" and (data_bits + guard_bits + 1 > 18 or twiddle_bits > 18):
-            raise ValueError("dsp='ecp5' needs data_bits + guard_bits + 1 <= 18 and "
-                             f"twiddle_bits <= 18, got {data_bits}, {guard_bits}, {twiddle_bits}")
+            error = f"dsp: expected one of {DSP_KINDS}, got {dsp!r}"
+        elif dsp == "ecp5" and (data_bits + guard_bits + 1 > 18 or twiddle_bits > 18):
+            error = ("dsp='ecp5' needs data_bits + guard_bits + 1 <= 18 and twiddle_bits <= 18 "
+                     f"(one MULT18X18D per product), got {data_bits}, {guard_bits}, {twiddle_bits}")
+        if error is not None:
+            self._MustUse__silence = True  # never elaborated: no "unused" warning
+            raise ValueError(error)
         self.dsp = dsp
         self.plan = fft_plan(n)
         self.n, self.data_bits, self.twiddle_bits = n, data_bits, twiddle_bits
