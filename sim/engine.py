@@ -18,7 +18,8 @@ these events have happened:
   load of that tensor has arrived.  Staging regions alternate between two slots where the
   buffers have room (double buffering) and are reused in place where they do not, so a
   full buffer stalls its producer;
-* for the second pass of a 2-D FFT, its first pass's results.
+* for the second pass of an inverse 2-D FFT, its first pass's results (the forward
+  transform's row and column pipelines run concurrently: one transaction per image group).
 
 Every unit serves its transactions in program order and every start time is a maximum of
 earlier event times plus fixed durations, so the engine needs no event queue: it walks

@@ -23,9 +23,9 @@ def _pow2_at_least(x: int) -> int:
 
 def analytic(net) -> dict[str, int]:
     """Complex/sinc/real MACs (bias gradients: B x channels DC sums), butterflies (circular
-    nets), crop-skipped bins, values through the activation lanes (PWL forward and backward,
-    the classifier gradient's Hermitian projection) and updated parameters (sinc kernels in
-    half storage, biases, dense weights)."""
+    nets: the input FFT's rows and kept columns), crop-skipped bins, values through the
+    activation lanes (PWL forward and backward, the classifier gradient's Hermitian
+    projection) and updated parameters (sinc kernels in half storage, biases, dense weights)."""
     c, n = net.input.channels, net.input.size
     layers = net.layers
     counts = dict(complex_macs=0, sinc_macs=0, real_macs=0, crop_skipped_bins=0, activations=0, butterflies=0,
@@ -51,8 +51,8 @@ def analytic(net) -> dict[str, int]:
             # S V, (S V) S^T on the kept rows/columns; S^H G and (S^H G) conj(S) over the
             # gradient's rows x rows non-zero full-spectrum bins, k/2+1 output columns
             counts["sinc_macs"] += c * l.out_channels * (rows * k * k + rows * cols * k + k * rows * rows + k * hk * rows)
-            if i == 0:
-                counts["butterflies"] += B * c * (n + cols) * (size // 2) * int(log2(size))
+            if i == 0:     # the input FFT: every row of the (padded) plane, the kept columns
+                counts["butterflies"] += B * c * (size + cols) * (size // 2) * int(log2(size))
             bins_of_last_conv = bins
             seen_conv = True
             c, n = l.out_channels, size
@@ -112,7 +112,8 @@ def test_traffic_is_consistent(sim):
 
 
 def test_spatial_activation_and_zero_padding_transforms():
-    """Every transform of the small network, counted by hand (B = 8 images)."""
+    """Every transform of the small network, counted by hand (B = 8 images): forward
+    transforms run every row (as hdl/fft2d.py does), inverse ones are pruned."""
     net = load_network(SMALL_NET)
     accel = load_accelerator({"fft": {"max_points": 32}})
     st = simulate(accel, net, B).stats
@@ -121,7 +122,7 @@ def test_spatial_activation_and_zero_padding_transforms():
     planes3 = B * 8                     # conv2 output planes (spatial activation)
     want = (planes1 * (16 + 5) * bf(16)            # input FFT: 16 rows, 5 columns kept for the crop to 8
             + planes2 * (5 + 8) * bf(8)            # conv2 padding: inverse 8-point (5 columns, 8 rows)
-            + planes2 * (8 + 9) * bf(16)           #   forward 16-point (8 non-zero rows, 9 columns)
+            + planes2 * (16 + 9) * bf(16)          #   forward 16-point (all 16 rows, 8 of them zero; 9 columns)
             + planes3 * (9 + 16) * bf(16)          # spatial act forward: inverse (9 cols, 16 rows)
             + planes3 * (16 + 3) * bf(16)          #   forward, 3 columns kept for the crop to 4
             + planes3 * (3 + 16) * bf(16)          # backward: inverse of a gradient with 3 non-zero columns

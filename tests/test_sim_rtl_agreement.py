@@ -89,3 +89,32 @@ def test_lenet_conv2_verilator():
     for d in fr.program.descriptors:
         name = fr.tensors[(d.c.buf, d.c.region)].name
         assert normalized_equal(sim, 3, name, run.images[d.c.buf], d.c.addr), name
+
+
+def test_fft2d_descriptor_amaranth():
+    """A forward Fft2d descriptor of 3 images (8 x 8, crop to 4 follows) on one engine:
+    each image's transaction in ``sim.engine`` starts and ends its occupancy (address
+    cycles; the samples follow after the buffers' one-cycle read) when ``hdl/fft2d.py``
+    in Amaranth's simulator takes that image's first and last sample, and completes when
+    it emits the image's last bin (readable the next cycle).  The RTL transforms every row of the plane; the descriptor says 5 of the
+    8 rows are non-zero, which changes nothing in either."""
+    from accel.fixed.fft2d import column_count
+    from accel.program import BUFFER_READ_CYCLES, Fft2d, Phase, Program, Ref, TensorInfo
+    from sim.engine import execute
+
+    from .test_hdl_fft2d import images, run_fft2d
+
+    n, keep, count = 8, 4, 3
+    accel = load_accelerator({"fft": {"max_points": n, "count": 1},
+                              "sram": [{"name": b, "kbytes": 16, "banks": 64} for b in ("act", "weight", "grad")]})
+    d = Fft2d(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, count, 5, n, keep, False)
+    tx = execute(Program((d,), (TensorInfo("t", 0, 1 << 20),), ("l0",)), accel).tx
+    x = images(np.random.default_rng(3), count, n)
+    x[:, 5:] = 0
+    *_, in_cyc, out_cyc = run_fft2d(n, keep, x, 0.0, 0.0, seed=1)
+    t0 = in_cyc[0] - int(tx["start"][0]) - BUFFER_READ_CYCLES       # RTL cycle of model time 0
+    per = column_count(n, keep) * n
+    assert [int(s) + BUFFER_READ_CYCLES for s in tx["start"]] == [in_cyc[k * n * n] - t0 for k in range(count)]
+    assert [int(e) + BUFFER_READ_CYCLES for e in tx["end"]] == [in_cyc[(k + 1) * n * n - 1] + 1 - t0
+                                                             for k in range(count)]
+    assert [int(f) for f in tx["done"]] == [out_cyc[(k + 1) * per - 1] + 1 - t0 for k in range(count)]

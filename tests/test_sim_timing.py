@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from accel.config import load_accelerator, load_network
 from accel.fixed.act import act_cycles
 from accel.fixed.crop import CROP_LATENCY, crop_latency_cycles, crop_pass_cycles, pad_pass_cycles
-from accel.fixed.fft import fft_latency, fft_stream_cycles
+from accel.fixed.fft import fft_latency
+from accel.fixed.fft2d import FFT2D_TRANSPOSE_LATENCY, fft2d_cycles, fft2d_interval
 from accel.fixed.mac import cmac_stream_cycles, cmac_tile_cycles
 from accel.program import (BUFFER_READ_CYCLES, DISPATCH_TO_START, QUEUE_DEPTH, ROM, Act, ActFunction, Crop, DramLoad, DramStore, Fft2d, Gemm, GemmKind, Phase,
                            Program, Ref, TensorInfo)
@@ -66,26 +67,46 @@ def test_one_dram_burst():
 
 
 def test_one_fft():
-    """One 1-D transform, then a full 2-D transform: row pass then column pass."""
+    """One forward 2-D transform takes the RTL's measured time (``hdl/fft2d.py``:
+    ``fft2d_cycles``) plus the buffers' synchronous read: all ``size`` rows go through the
+    row pipeline, even the zero rows of a padded plane, and the kept columns through the
+    column pipeline."""
     accel = _accel(fft={"max_points": 64, "count": 1})
     for n in (4, 16, 64):
-        one_row = Fft2d(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 1, 1, n, 2, False)  # 1 row, 2 columns
-        assert _run(accel, one_row) == fft_stream_cycles(n, 1) + fft_stream_cycles(n, 2)
+        one_row = Fft2d(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 1, 1, n, 2, False)  # 1 stored row, 2 columns
+        assert _run(accel, one_row) == fft2d_cycles(n, 2) + BUFFER_READ_CYCLES
         full = Fft2d(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 1, n, n, n, False)
-        assert _run(accel, full) == fft_stream_cycles(n, n) + fft_stream_cycles(n, n // 2 + 1)
-        assert fft_stream_cycles(n, 1) == n + fft_latency(n)
+        assert _run(accel, full) == fft2d_cycles(n, n) + BUFFER_READ_CYCLES
+        assert fft2d_cycles(n, n) == 2 * fft_latency(n) + FFT2D_TRANSPOSE_LATENCY + n * n + (n // 2 + 1) * n
 
 
-def test_fft_engines_interleave():
-    """Three planes on one engine: the row pass of the next plane hides the transpose."""
+def test_fft_engines_pipeline_images():
+    """Three planes on one engine start every ``size * size`` cycles (the row pass; the
+    column pass of a plane overlaps the next plane's row pass); three engines take them
+    in lockstep, in the time of one."""
     accel = _accel(fft={"max_points": 16, "count": 1})
     n, planes = 16, 3
     d = Fft2d(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, planes, n, n, n, False)
-    rows, cols = n * n, (n // 2 + 1) * n
-    # rows0 rows1 cols0 rows2 cols1 cols2 (each column pass waits for its row pass)
-    assert _run(accel, d) == max(planes * (rows + cols), 2 * rows + cols + rows + cols + fft_latency(n)) + fft_latency(n)
-    two = _accel(fft={"max_points": 16, "count": 3})
-    assert _run(two, d) == fft_stream_cycles(n, n) + fft_stream_cycles(n, n // 2 + 1)
+    assert _run(accel, d) == fft2d_cycles(n, n, planes) + BUFFER_READ_CYCLES
+    assert fft2d_cycles(n, n, planes) == 2 * fft2d_interval(n) + fft2d_cycles(n, n)
+    three = _accel(fft={"max_points": 16, "count": 3})
+    assert _run(three, d) == fft2d_cycles(n, n) + BUFFER_READ_CYCLES
+    # transactions: one per image group, back to back, each occupying the row pass
+    run = execute(Program((d,), (TensorInfo("t", 0, 1 << 20),), ("l0",)), accel)
+    starts = [int(s) for s in run.tx["start"]]
+    assert starts == [DISPATCH_TO_START + fft2d_interval(n) * i for i in range(planes)]
+
+
+def test_inverse_fft_keeps_its_pass_model():
+    """The inverse transform has no RTL: one pipeline alternating column and row passes,
+    pruned to the non-zero columns and the kept rows; the next plane's first pass hides
+    the pipeline latency of the previous one's."""
+    accel = _accel(fft={"max_points": 16, "count": 1})
+    n, planes, rows, keep = 16, 3, 8, 4
+    d = Fft2d(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, planes, rows, n, keep, True)
+    p1, p2 = (keep // 2 + 1) * n, rows * n
+    # cols0 cols1 rows0 cols2 rows1 rows2 (each row pass waits for its column pass)
+    assert _run(accel, d) == max(planes * (p1 + p2), 2 * p1 + p2 + p1 + p2 + fft_latency(n)) + fft_latency(n)
 
 
 def test_one_crop_and_act():
