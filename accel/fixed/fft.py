@@ -76,8 +76,8 @@ pipeline enable)."""
 GUARD_BITS = 1
 """Default extra internal bits (see the module docstring)."""
 CMUL_LATENCY = 7
-"""Twiddle multiplier pipeline: ROM read and pre-adders, fabric operand, multiplier
-input, product, sum, rounding and saturation registers."""
+"""Twiddle multiplier pipeline: ROM read (``c``, ``d``) and pre-adders, fabric operands
+and ``c + d``, multiplier input, product, sum, rounding and saturation registers."""
 MEMORY_DELAY_MIN = 8
 """Butterfly stages whose delay line holds at least this many samples keep it in a
 memory (synchronous read, read-data register, add, round: four cycles); shorter ones
