@@ -30,7 +30,7 @@ import dataclasses
 
 from accel.config import AcceleratorConfig, ActLayer, ConfigError, ConvLayer, DenseLayer, NetworkConfig, PoolLayer
 from accel.fixed.mac import output_shift
-from accel.program import Act, ActFunction, Dense, Phase, ProgramError, Update, validate
+from accel.program import Act, ActFunction, Dense, Phase, Update
 from accel.network import LayerShape
 
 from .schedule import Op, Operand, Schedule, Tensor, _Builder
@@ -201,18 +201,5 @@ def build_baseline(accel: AcceleratorConfig, net: NetworkConfig, batch: int) -> 
     :func:`baseline_accelerator` (same buffers, DRAM and table)."""
     if batch < 1:
         raise ConfigError(f"batch: must be >= 1, got {batch}")
-    base = baseline_accelerator(accel)
-    b = _SpatialBuilder(base, net, batch)
-    b.build_ops()
-    b.place()
-    program = b.emit_all()
-    for d in program.descriptors:
-        try:
-            validate(d, base)
-        except ProgramError as exc:
-            raise ConfigError(f"layers: the spatial baseline of {program.layer_name(d.layer)} "
-                              f"does not fit the instruction set: {exc}") from None
-    tensors = {o.tensor.name: o.tensor for op in b.ops for o in op.operands}
-    return Schedule(program, {n: b.m.names[t.buf] for n, t in tensors.items() if t.resident},
-                    [n for n, t in tensors.items() if t.dram_id >= 0])
+    return _SpatialBuilder(baseline_accelerator(accel), net, batch).build("the spatial baseline of ")
 

@@ -697,6 +697,22 @@ class _Builder:
                 add(compute(c), k)
                 add(transfers(c, False), -1)
 
+    def build(self, what: str) -> Schedule:
+        """Operations, placement, emission; every descriptor validated (a ConfigError
+        naming the layer, ``what`` prefixing its name) before anything runs."""
+        self.build_ops()
+        self.place()
+        program = self.emit_all()
+        for d in program.descriptors:
+            try:
+                validate(d, self.accel)
+            except ProgramError as exc:
+                raise ConfigError(f"layers: {what}{program.layer_name(d.layer)} {d.phase.label} does not fit "
+                                  f"the instruction set: {exc}") from None
+        tensors = {o.tensor.name: o.tensor for op in self.ops for o in op.operands}
+        return Schedule(program, {n: self.m.names[t.buf] for n, t in tensors.items() if t.resident},
+                        [n for n, t in tensors.items() if t.dram_id >= 0], self.ops, self.op_of, tensors)
+
     def _first_value(self, o: Operand, u0: int, blk: tuple[int, int, int, int], gemm) -> int:
         """Index of the first value of a chunk's slice of the tensor (bin-major layouts)."""
         if not o.role:
@@ -714,19 +730,7 @@ def build_schedule(accel: AcceleratorConfig, net: NetworkConfig, batch: int,
     worst-case shift of every GEMM)."""
     if batch < 1:
         raise ConfigError(f"batch: must be >= 1, got {batch}")
-    b = _Builder(accel, net, batch, plan if plan is not None else ShiftPlan())
-    b.build_ops()
-    b.place()
-    program = b.emit_all()
-    for d in program.descriptors:
-        try:
-            validate(d, accel)
-        except ProgramError as exc:
-            name = program.layer_name(d.layer)
-            raise ConfigError(f"layers: {name} {d.phase.label} does not fit the instruction set: {exc}") from None
-    tensors = {o.tensor.name: o.tensor for op in b.ops for o in op.operands}
-    return Schedule(program, {n: b.m.names[t.buf] for n, t in tensors.items() if t.resident},
-                    [n for n, t in tensors.items() if t.dram_id >= 0], b.ops, b.op_of, tensors)
+    return _Builder(accel, net, batch, plan if plan is not None else ShiftPlan()).build("")
 
 
 def build_program(accel: AcceleratorConfig, net: NetworkConfig, batch: int,
