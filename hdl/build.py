@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 from amaranth.back import verilog as amaranth_verilog
@@ -577,10 +577,47 @@ def _pad_unit(cfg, dsp: str = "generic") -> wiring.Component:
 
 
 def _top_unit(cfg, dsp: str = "generic") -> wiring.Component:
-    """The whole datapath and descriptor sequencer (hdl/top.py); ``dsp`` does not apply:
-    its MAC array and lanes use inferred multipliers."""
+    """The whole datapath and descriptor sequencer (hdl/top.py) of ``cfg`` as configured;
+    ``dsp`` does not apply: its MAC array and lanes use inferred multipliers."""
     from .top import Top, TopParams
     return Top(TopParams.from_accel(cfg))
+
+
+#: The top that ``fdaccel synth`` measures: at most a 2 x 2 array and 2 lanes, buffers of
+#: at most 32 words, 8 scoreboard regions (see :func:`synth_top_params`).
+SYNTH_TOP = {"rows": 2, "cols": 2, "lanes": 2, "buffer_words": 32, "regions": 8}
+#: Where it is placed: the largest ECP5, out of context (its host and descriptor ports
+#: alone exceed the package's pins).
+SYNTH_TOP_DEVICE = {"device": "85k", "package": "CABGA381", "out_of_context": True}
+
+
+if TYPE_CHECKING:
+    from accel.config import AcceleratorConfig
+
+    from .top import TopParams
+
+
+def synth_top_params(cfg: AcceleratorConfig) -> TopParams:
+    """:class:`hdl.top.TopParams` of ``cfg`` (its formats, rounding, accumulators, PWL
+    segments and buffer names) shrunk to :data:`SYNTH_TOP`.  The top's buffers let every
+    MAC operand lane read any word in every cycle, so synthesis builds them from
+    flip-flops and multiplexers whose size grows with words x ports (the hdl/top.py
+    docstring says why): the default configuration's 192 KB of buffers fit no FPGA, and
+    3 x 1 KB (before the buffers were banked) was still in yosys' LUT mapping after 11
+    minutes."""
+    from dataclasses import replace
+    from .top import TopParams
+    p = TopParams.from_accel(cfg, regions=SYNTH_TOP["regions"])
+    return replace(p, rows=min(p.rows, SYNTH_TOP["rows"]), cols=min(p.cols, SYNTH_TOP["cols"]),
+                   lanes=min(p.lanes, SYNTH_TOP["lanes"]),
+                   buffers=tuple((name, min(depth, SYNTH_TOP["buffer_words"])) for name, depth in p.buffers))
+
+
+def synth_top_label(p: TopParams) -> str:
+    """A short description of a top's parameters (the ``params`` of its synthesis row)."""
+    words = "/".join(str(d) for _, d in p.buffers)
+    return (f"{p.rows}x{p.cols} array, {p.lanes} lanes x {p.segments} segments, "
+            f"{words}-word buffers, {p.regions} regions")
 
 
 UNITS: dict[str, Callable[..., wiring.Component]] = {
@@ -628,12 +665,33 @@ def cmd_verilog(accel_cfg, outdir: str | os.PathLike) -> list[str]:
     return write_verilog(accel_cfg, outdir)
 
 
+_UNIT_LABELS: dict[str, Callable[[Any], str]] = {
+    # name -> the parameters its factory in UNITS takes from the configuration
+    "fft": lambda c: f"n={c.fft.max_points}",
+    "fft2d": lambda c: f"n={c.fft.max_points}",
+    "cmac": lambda c: f"{c.mac_array.rows}x{c.mac_array.cols} acc={c.mac_array.acc_bits}",
+    "act": lambda c: f"lanes={c.activation.lanes} segments={max(2, c.activation.segments)}",
+    "crop": lambda c: f"{c.fft.max_points}->{c.fft.max_points // 2}",
+    "pad": lambda c: f"{c.fft.max_points // 2}->{c.fft.max_points}",
+}
+
+
 def cmd_synth(accel_cfg, unit: str | None, target: str) -> list[dict[str, Any]]:
-    """``fdaccel synth``: one table row per unit (all units, or just ``unit``)."""
+    """``fdaccel synth``: one table row per unit (all units, or just ``unit``).  The units
+    are built from ``accel_cfg`` and placed on an LFE5U-25F; the top is built from
+    :func:`synth_top_params` and placed on an LFE5U-85F out of context
+    (:data:`SYNTH_TOP_DEVICE`); its row's ``params`` say which top it is."""
     if unit is not None and unit not in UNITS:
         raise ValueError(f"unit: expected one of {sorted(UNITS)}, got {unit!r}")
     rows = []
     for name in ([unit] if unit else list(UNITS)):
+        if name == "top":
+            from .top import Top
+            p = synth_top_params(accel_cfg)
+            result = synth(verilog(Top(p), name), name, target=target, **SYNTH_TOP_DEVICE)
+            rows.append({"unit": name, "params": synth_top_label(p), **result})
+            continue
         component = UNITS[name](accel_cfg, dsp="ecp5" if target == "ecp5" else "generic")
-        rows.append({"unit": name, **synth(verilog(component, name), name, target=target)})
+        rows.append({"unit": name, "params": _UNIT_LABELS[name](accel_cfg),
+                     **synth(verilog(component, name), name, target=target)})
     return rows

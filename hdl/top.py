@@ -1,8 +1,8 @@
 """The accelerator's datapath and sequencer: executes the descriptor words of ``sim/schedule.py``.
 
-:class:`Top` holds, for one accelerator configuration, the on-chip buffers (one
-``amaranth.lib.memory.Memory`` per ``sram`` entry, named after it, one complex value per
-word), the complex MAC array (:class:`hdl.cmac.ComplexMacArray`), the PWL activation lanes
+:class:`Top` holds, for one accelerator configuration, the on-chip buffers (one per
+``sram`` entry, named after it, one complex value per word, banked: see below), the
+complex MAC array (:class:`hdl.cmac.ComplexMacArray`), the PWL activation lanes
 (:class:`hdl.act.PwlActivation`) and a sequencer that runs the binary descriptors of
 :mod:`accel.program` under exactly the issue rules the cycle model (``sim/engine.py``)
 uses, so that both give the same start, end and completion cycle for every transaction:
@@ -35,9 +35,26 @@ Units and the descriptors they execute (the others are rejected by the decoder):
 * ``act``: :class:`accel.program.Act` of function ``PWL``, forward and backward, ``lanes``
   values per beat at consecutive addresses.
 
-The buffers give each unit lane its own read and write port (a multi-ported memory), so
-the units never wait for a port: the top agrees with the cycle model on programs whose
-descriptors the model does not find port-bound (its ``banks`` do not bind).
+Buffers: every unit lane can read or write any word of any buffer in every cycle, so the
+units never wait for a port, and the top agrees with the cycle model on programs whose
+descriptors the model does not find port-bound (its ``banks`` do not bind).  Each buffer
+is ``2 ** bank_bits`` interleaved banks (word ``a`` in bank ``a mod banks``), as many as
+the widest run of consecutive words one access group touches in a cycle: a MAC result
+row (``cols`` words) or a PWL beat (``lanes`` words).  Such a group meets every bank at
+most once, so it takes one port per bank and a rotation, however many lanes it has: per
+buffer, ``rows`` result-row groups, the PWL's y group and the host write one word per
+bank each (was ``rows * cols + lanes + 1`` single-word write ports), and the x and g
+groups read one.  The MAC operand lanes (``rows + cols``) and the host read have a port
+on every bank: they read with strides of any ``k`` or ``m`` words (the forward GEMM reads
+the weights transposed, the weight-gradient GEMM the output gradient), for which no bank
+mapping is conflict-free, and a conflict would stall a unit for a cycle the cycle model
+-- whose ``banks`` bound a descriptor's aggregate word rate -- does not have.  No FPGA
+RAM has that many ports, so synthesis builds the buffers from flip-flops with a read
+multiplexer per port and a write multiplexer per word: the cost grows with words x
+ports, which is why ``fdaccel synth`` measures the top with 32-word buffers
+(:func:`hdl.build.synth_top_params`).  The default configuration's Verilog (192 KB of
+buffers) is for simulation; about 40% of its text is the buffers' zero initial contents,
+one line per word, which Amaranth always emits.
 
 Programs are checked before they run (:func:`program_words`: every
 :func:`accel.program.validate` rule, plus what this top can execute: kinds, region ids,
@@ -55,7 +72,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -166,6 +183,17 @@ def program_words(program: Program, accel: AcceleratorConfig, p: TopParams) -> l
     return out
 
 
+def _select(items: Sequence, index: Value, width: int) -> Value:
+    """``items[index]`` over every value of ``index``'s low ``max(1, ceil_log2(len(items)))``
+    bits: the list is padded with zeros to a power of two, so the emitted ``case`` covers
+    every pattern (Verilator's CASEINCOMPLETE) and no out-of-range index reads an
+    undefined value.  Callers only use the result for in-range indices (the decoder
+    rejects the others before they are dispatched)."""
+    bits = max(1, ceil_log2(len(items)))
+    padded = list(items) + [Const(0, width)] * ((1 << bits) - len(items))
+    return Array(padded)[index[:bits]]
+
+
 def _ref_layout(aw: int) -> data.StructLayout:
     return data.StructLayout({"buf": 3, "region": 8, "addr": aw})
 
@@ -209,8 +237,14 @@ class Top(wiring.Component):
         depth_max = max(d for _, d in params.buffers)
         self.aw = max(1, ceil_log2(depth_max + 1))
         vb = params.value_bits
-        #: The on-chip buffers, named like the configuration's ``sram`` entries.
-        self.buffers = [memory.Memory(shape=2 * vb, depth=depth, init=[]) for _, depth in params.buffers]
+        #: log2 of the banks per buffer: enough for the widest group of consecutive words
+        #: accessed in one cycle (a MAC result row, a PWL beat).
+        self.bank_bits = ceil_log2(max(params.cols, params.lanes))
+        banks = 1 << self.bank_bits
+        #: The on-chip buffers, named like the configuration's ``sram`` entries: per buffer,
+        #: its banks (word ``a`` is word ``a >> bank_bits`` of bank ``a mod banks``).
+        self.buffers = [[memory.Memory(shape=2 * vb, depth=max(1, -(-depth // banks)), init=[])
+                         for _ in range(banks)] for _, depth in params.buffers]
         super().__init__({
             "desc": In(stream.Signature(DESCRIPTOR_BITS)),
             "host_we": In(1), "host_buf": In(3), "host_addr": In(self.aw), "host_wdata": In(2 * vb),
@@ -220,6 +254,10 @@ class Top(wiring.Component):
             "dispatch": Out(1), "start": Out(len(TOP_UNITS)), "end": Out(len(TOP_UNITS)),
             "done": Out(len(TOP_UNITS)), "error": Out(1), "error_code": Out(4), "idle": Out(1),
         })
+
+    def word(self, buf: int, addr: int) -> Value:
+        """Word ``addr`` of buffer ``buf`` (its bank's storage element, for simulators)."""
+        return self.buffers[buf][addr & ((1 << self.bank_bits) - 1)].data[addr >> self.bank_bits]
 
     # ------------------------------------------------------------------ helpers
     def _entry_layout(self) -> data.StructLayout:
@@ -239,47 +277,94 @@ class Top(wiring.Component):
         entry = self._entry_layout()
 
         # ---------------------------------------------------------------- buffers and ports
-        rd = {}      # (client, lane) -> per-buffer read ports
-        wr = {}
-        clients_r = [("a", rows), ("b", cols), ("x", lanes), ("g", lanes)]
-        clients_w = [("c", rows * cols), ("y", lanes)]
-        host_rd, host_wr = [], []
-        for b, mem in enumerate(self.buffers):
-            m.submodules[f"buf_{p.buffers[b][0]}"] = mem
-            for name, n in clients_r:
-                for lane in range(n):
-                    rd.setdefault((name, lane), []).append(mem.read_port())
-            for name, n in clients_w:
-                for lane in range(n):
-                    wr.setdefault((name, lane), []).append(mem.write_port())
-            host_rd.append(mem.read_port())
-            host_wr.append(mem.write_port())
-        host_sel = Signal(3)
-        m.d.sync += host_sel.eq(self.host_buf)
-        for b in range(nb):
-            m.d.comb += [host_rd[b].addr.eq(self.host_addr), host_rd[b].en.eq(self.host_buf == b),
-                         host_wr[b].addr.eq(self.host_addr), host_wr[b].data.eq(self.host_wdata),
-                         host_wr[b].en.eq(self.host_we & (self.host_buf == b))]
-        m.d.comb += self.host_rdata.eq(Array(pr.data for pr in host_rd)[host_sel])
+        # Every buffer is ``B`` interleaved banks (word ``a`` in bank ``a mod B``), B >= the
+        # widest contiguous access.  A lane that reads at any address (the MAC operands,
+        # the host) has a port on every bank; a group of lanes that reads or writes
+        # consecutive words (the PWL x, g, y beats; one row of a MAC result tile; the
+        # host's single word) meets every bank at most once, so it needs one port per bank
+        # and a rotation.  No access ever waits: the timing is that of one port per lane.
+        W, s_b = 2 * vb, self.bank_bits
+        B = 1 << s_b
+        lo = (lambda a: a[:s_b]) if s_b else (lambda a: Const(0, 1))             # noqa: E731
+        for b, banks in enumerate(self.buffers):
+            for k, bank in enumerate(banks):
+                m.submodules[f"buf_{p.buffers[b][0]}_{k}"] = bank
 
-        def read(client: str, lane: int, buf, addr, en) -> None:
-            for b, port in enumerate(rd[(client, lane)]):
-                m.d.comb += [port.addr.eq(addr), port.en.eq(en & (buf == b))]
+        def named(value: Value, name: str) -> Signal:
+            """``value`` in a signal of its own, so every buffer's ports share one copy."""
+            sig = Signal(len(value), name=name)
+            m.d.comb += sig.eq(value)
+            return sig
 
-        def read_data(client: str, lane: int, buf_q):
-            return Array(port.data for port in rd[(client, lane)])[buf_q]
+        def read_lane(buf, addr, en) -> Value:
+            """The word at (``buf``, ``addr``), ``en`` this cycle: valid the next cycle."""
+            sel_q = Signal(3 + max(1, s_b))
+            m.d.sync += sel_q.eq(Cat(lo(addr), buf) if s_b else Cat(Const(0, 1), buf))
+            bank_q, buf_q = sel_q[:max(1, s_b)], sel_q[max(1, s_b):]
+            row = named(addr >> s_b, "rd_row")
+            hits = [named(en & (lo(addr) == k), "rd_hit") for k in range(B)]
+            per_buf = []
+            for b, banks in enumerate(self.buffers):
+                ports = [bank.read_port() for bank in banks]
+                for k, port in enumerate(ports):
+                    m.d.comb += [port.addr.eq(row), port.en.eq(hits[k] & (buf == b))]
+                per_buf.append(_select([pt.data for pt in ports], bank_q, W))
+            return _select(per_buf, buf_q, W)
 
-        def write(client: str, lane: int, buf, addr, value, en) -> None:
-            for b, port in enumerate(wr[(client, lane)]):
-                m.d.comb += [port.addr.eq(addr), port.data.eq(value), port.en.eq(en & (buf == b))]
+        def group_slots(base, width: int, en, mask=None) -> list[tuple[Value, Value, Value]]:
+            """Per bank ``k``, for a group of ``width <= B`` consecutive words from ``base``:
+            (the group's lane in bank k, its address in bank k, whether bank k is accessed:
+            ``en``, the lane exists and its ``mask`` bit is set)."""
+            out = []
+            for k in range(B):
+                lane = named((Const(k, s_b) - lo(base))[:s_b], "grp_lane") if s_b else Const(0, 1)
+                # words of the group before its start's bank wrap to the next bank row
+                addr = named((base >> s_b) + (lo(base) > k) if k < B - 1 else base >> s_b, "grp_row")
+                use = en & (lane < width) if width < B else en
+                if mask is not None:
+                    use = use & _select(list(mask), lane, 1)
+                out.append((lane, addr, named(use, "grp_en")))
+            return out
+
+        def read_group(buf, base, width: int, en) -> list[Value]:
+            """Words ``base .. base + width - 1`` of ``buf``, ``en`` this cycle: valid the next."""
+            base_q, buf_q = Signal(max(1, s_b)), Signal(3)
+            m.d.sync += [base_q.eq(lo(base)), buf_q.eq(buf)]
+            slots = group_slots(base, width, en)
+            per_buf = []
+            for b, banks in enumerate(self.buffers):
+                ports = [bank.read_port() for bank in banks]
+                for port, (_, addr, use) in zip(ports, slots):
+                    m.d.comb += [port.addr.eq(addr), port.en.eq(use & (buf == b))]
+                per_buf.append([pt.data for pt in ports])
+            by_bank = [named(_select([d[k] for d in per_buf], buf_q, W), "grp_rdata") for k in range(B)]
+            return [_select(by_bank, (base_q + i)[:max(1, s_b)], W) for i in range(width)]
+
+        def write_group(buf, base, values: list, mask, en) -> None:
+            """Write ``values[i]`` to word ``base + i`` of ``buf`` where ``en & mask[i]``."""
+            slots = group_slots(base, len(values), en, mask)
+            wdata = [named(_select(values, lane, W), "grp_wdata") for lane, _, _ in slots]
+            for b, banks in enumerate(self.buffers):
+                for bank, (_, addr, use), value in zip(banks, slots, wdata):
+                    port = bank.write_port()
+                    m.d.comb += [port.addr.eq(addr), port.data.eq(value), port.en.eq(use & (buf == b))]
+
+        m.d.comb += self.host_rdata.eq(read_lane(self.host_buf, self.host_addr, Const(1)))
+        write_group(self.host_buf, self.host_addr, [self.host_wdata], Cat(Const(1)), self.host_we)
 
         # ---------------------------------------------------------------- scoreboard counters
         def counters(name: str) -> list[list[Signal]]:
             return [[Signal(8, name=f"{name}_{p.buffers[b][0]}_{r}") for r in range(R)] for b in range(nb)]
 
         w_iss, w_done, r_iss, r_rel = (counters(n) for n in ("w_iss", "w_done", "r_iss", "r_rel"))
-        flat = lambda cs: Array(Array(row) for row in cs)                       # noqa: E731
-        w_iss_a, w_done_a, r_iss_a, r_rel_a = flat(w_iss), flat(w_done), flat(r_iss), flat(r_rel)
+        rb = max(1, ceil_log2(R))
+
+        def count_of(table: list[list[Signal]], ref) -> Value:
+            """The counter of ``ref``'s (buffer, region): one complete case over the low
+            region and buffer bits (regions padded to a power of two)."""
+            flat = [c for row in table for c in row + [Const(0, 8)] * ((1 << rb) - R)]
+            return _select(flat, Cat(ref.region[:rb], ref.buf[:max(1, ceil_log2(nb))]), 8)
+
         # increment events: (counter table, buf, region, enable), summed per counter
         events: dict[int, list] = {id(t): [] for t in (w_iss, w_done, r_iss, r_rel)}
 
@@ -312,9 +397,8 @@ class Top(wiring.Component):
                      d.shift.eq(fld("shift")), d.count.eq(fld("count", _ACT)), d.backward.eq(backward)]
         # the queue entry: with the counters it waits on, snapshot at dispatch
         dq = Signal(entry)
-        m.d.comb += [dq.eq(d), dq.wait_r0.eq(w_iss_a[d.r0.buf][d.r0.region]),
-                     dq.wait_r1.eq(w_iss_a[d.r1.buf][d.r1.region]), dq.wait_w.eq(r_iss_a[d.w.buf][d.w.region])]
-        depth_of = Array(Const(depth, aw + 1) for _, depth in p.buffers)
+        m.d.comb += [dq.eq(d), dq.wait_r0.eq(count_of(w_iss, d.r0)), dq.wait_r1.eq(count_of(w_iss, d.r1)),
+                     dq.wait_w.eq(count_of(r_iss, d.w))]
         bad = Signal(4)
         active = [(d.r0, 1), (d.r1, d.r1_active), (d.w, 1)]
         checks = [
@@ -323,7 +407,8 @@ class Top(wiring.Component):
                     fld("function", _ACT) != ActFunction.PWL)),
             (3, Cat(*[en & (r.buf >= nb) for r, en in active]).any()),
             (4, Cat(*[en & (r.region >= R) for r, en in active]).any()),
-            (5, Cat(*[en & (r.addr >= depth_of[r.buf[:max(1, ceil_log2(nb))]]) for r, en in active]).any()),
+            (5, Cat(*[en & (r.addr >= _select([Const(dp, aw + 1) for _, dp in p.buffers], r.buf, aw + 1))
+                     for r, en in active]).any()),
             (6, Mux(is_gemm, (d.bins == 0) | (d.m == 0) | (d.n == 0) | (d.k == 0), d.count == 0)),
             (7, is_gemm & (d.shift >= p.acc_bits)),
             (8, is_gemm & ((fld("m0") != 0) | (fld("n0") != 0))),
@@ -367,9 +452,9 @@ class Top(wiring.Component):
             h = slots[0]
             ok = Signal()
             m.d.comb += ok.eq((count != 0)
-                              & (w_done_a[h.r0.buf][h.r0.region] == h.wait_r0)
-                              & (~h.r1_active | (w_done_a[h.r1.buf][h.r1.region] == h.wait_r1))
-                              & (r_rel_a[h.w.buf][h.w.region] == h.wait_w))
+                              & (count_of(w_done, h.r0) == h.wait_r0)
+                              & (~h.r1_active | (count_of(w_done, h.r1) == h.wait_r1))
+                              & (count_of(r_rel, h.w) == h.wait_w))
             return ok
 
         # ---------------------------------------------------------------- MAC unit
@@ -435,24 +520,22 @@ class Top(wiring.Component):
         bump(r_rel, cur.r1, last)
         rmask = Cat(*[mi + r < cur.m for r in range(rows)])
         cmask = Cat(*[ni + c < cur.n for c in range(cols)])
-        for r in range(rows):
-            read("a", r, cur.r0.buf, e["a_beat"] + r * sa_m, active & rmask[r])
-        for c in range(cols):
-            read("b", c, cur.r1.buf, e["b_beat"] + c * sb_n, active & cmask[c])
+        a_data = [read_lane(cur.r0.buf, e["a_beat"] + r * sa_m, active & rmask[r]) for r in range(rows)]
+        b_data = [read_lane(cur.r1.buf, e["b_beat"] + c * sb_n, active & cmask[c]) for c in range(cols)]
         # operand stage: the read data arrive one cycle after the addresses
         q_valid, q_rmask, q_cmask = Signal(), Signal(rows), Signal(cols)
-        q_abuf, q_bbuf, q_conj, q_shift, q_last = Signal(3), Signal(3), Signal(), Signal(6), Signal()
-        m.d.sync += [q_valid.eq(active), q_rmask.eq(rmask), q_cmask.eq(cmask), q_abuf.eq(cur.r0.buf),
-                     q_bbuf.eq(cur.r1.buf), q_conj.eq(cur.conj), q_shift.eq(cur.shift), q_last.eq(last_beat)]
+        q_conj, q_shift, q_last = Signal(), Signal(6), Signal()
+        m.d.sync += [q_valid.eq(active), q_rmask.eq(rmask), q_cmask.eq(cmask), q_conj.eq(cur.conj),
+                     q_shift.eq(cur.shift), q_last.eq(last_beat)]
         cl = data.StructLayout({"re": signed(vb), "im": signed(vb)})
         m.d.comb += [cmac.i.valid.eq(q_valid), cmac.i.payload.conj.eq(q_conj),
                      cmac.i.payload.last.eq(q_last), cmac.i.payload.shift.eq(q_shift)]
         for r in range(rows):
-            word = data.View(cl, read_data("a", r, q_abuf))
+            word = data.View(cl, a_data[r])
             m.d.comb += [cmac.i.payload.a[r].re.eq(Mux(q_rmask[r], word.re, 0)),
                          cmac.i.payload.a[r].im.eq(Mux(q_rmask[r], word.im, 0))]
         for c in range(cols):
-            word = data.View(cl, read_data("b", c, q_bbuf))
+            word = data.View(cl, b_data[c])
             m.d.comb += [cmac.i.payload.b[c].re.eq(Mux(q_cmask[c], word.re, 0)),
                          cmac.i.payload.b[c].im.eq(Mux(q_cmask[c], word.im, 0))]
         # tiles in flight: where each result tile goes, in order
@@ -469,10 +552,8 @@ class Top(wiring.Component):
         self._fifo(m, tq, tq_count, t_push, t_pop, t_new)
         th = tq[0]
         for r in range(rows):
-            for c in range(cols):
-                word = cmac.o.payload.c[r][c]
-                write("c", r * cols + c, th.buf, th.addr + r * th.n + c, Cat(word.re, word.im),
-                      t_pop & th.rmask[r] & th.cmask[c])
+            row_words = [Cat(cmac.o.payload.c[r][c].re, cmac.o.payload.c[r][c].im) for c in range(cols)]
+            write_group(th.buf, th.addr + r * th.n, row_words, th.cmask, t_pop & th.rmask[r])
         mac_done = t_pop & th.last
         bump(w_done, th, mac_done)
 
@@ -508,16 +589,14 @@ class Top(wiring.Component):
         bump(r_rel, acur.r0, alast)
         bump(r_rel, acur.r1, alast & acur.r1_active)
         lmask = Cat(*[left > lane for lane in range(lanes)])
-        for lane in range(lanes):
-            read("x", lane, acur.r0.buf, x_ptr + lane, aactive & lmask[lane])
-            read("g", lane, acur.r1.buf, g_ptr + lane, aactive & lmask[lane] & acur.backward)
-        aq_valid, aq_mask, aq_xbuf, aq_gbuf, aq_bwd = Signal(), Signal(lanes), Signal(3), Signal(3), Signal()
-        m.d.sync += [aq_valid.eq(aactive), aq_mask.eq(lmask), aq_xbuf.eq(acur.r0.buf), aq_gbuf.eq(acur.r1.buf),
-                     aq_bwd.eq(acur.backward)]
+        x_data = read_group(acur.r0.buf, x_ptr, lanes, aactive)
+        g_data = read_group(acur.r1.buf, g_ptr, lanes, aactive & acur.backward)
+        aq_valid, aq_mask, aq_bwd = Signal(), Signal(lanes), Signal()
+        m.d.sync += [aq_valid.eq(aactive), aq_mask.eq(lmask), aq_bwd.eq(acur.backward)]
         m.d.comb += [pwl.i.valid.eq(aq_valid), pwl.i.payload.backward.eq(aq_bwd)]
         for lane in range(lanes):
-            xw = data.View(cl, read_data("x", lane, aq_xbuf))
-            gw = data.View(cl, read_data("g", lane, aq_gbuf))
+            xw = data.View(cl, x_data[lane])
+            gw = data.View(cl, g_data[lane])
             m.d.comb += [pwl.i.payload.x[lane].re.eq(Mux(aq_mask[lane], xw.re, 0)),
                          pwl.i.payload.x[lane].im.eq(Mux(aq_mask[lane], xw.im, 0)),
                          pwl.i.payload.g[lane].re.eq(Mux(aq_mask[lane], gw.re, 0)),
@@ -531,19 +610,24 @@ class Top(wiring.Component):
                      b_new.region.eq(acur.w.region), b_new.last.eq(alast)]
         self._fifo(m, bq, bq_count, aactive, pwl.o.valid, b_new)
         bh = bq[0]
-        for lane in range(lanes):
-            y = pwl.o.payload.y[lane]
-            write("y", lane, bh.buf, bh.addr + lane, Cat(y.re, y.im), pwl.o.valid & bh.mask[lane])
+        write_group(bh.buf, bh.addr, [Cat(pwl.o.payload.y[i].re, pwl.o.payload.y[i].im) for i in range(lanes)],
+                    bh.mask, pwl.o.valid)
         act_done = pwl.o.valid & bh.last
         bump(w_done, bh, act_done)
 
         # ---------------------------------------------------------------- counter updates
+        # Each event is decoded once into a one-hot vector over (buffer, region) (only
+        # dispatched, hence in-range, refs raise events); a counter adds its bit of each.
+        bb = max(1, ceil_log2(nb))
         for table in (w_iss, w_done, r_iss, r_rel):
+            hots = []
+            for buf, region, en in events[id(table)]:
+                hot = Signal(nb << rb)
+                m.d.comb += hot.eq(en.as_unsigned() << Cat(region[:rb], buf[:bb]))
+                hots.append(hot)
             for b in range(nb):
                 for r in range(R):
-                    inc = sum((en & (buf == b) & (region == r)).as_unsigned()
-                              for buf, region, en in events[id(table)])
-                    m.d.sync += table[b][r].eq(table[b][r] + inc)
+                    m.d.sync += table[b][r].eq(table[b][r] + sum(h[(b << rb) | r] for h in hots))
 
         # ---------------------------------------------------------------- trace
         m.d.comb += [self.start.eq(Cat(start_mac, start_act)), self.end.eq(Cat(last, alast)),
@@ -611,7 +695,7 @@ def simulate_top(params: TopParams, words: Sequence[int], units: Sequence[str], 
         for b, image in enumerate(images):
             for a, w in enumerate(image):
                 if w:
-                    ctx.set(top.buffers[b].data[a], int(w))
+                    ctx.set(top.word(b, a), int(w))
         for a, w in enumerate(table):
             ctx.set(top.table_we, 1)
             ctx.set(top.table_addr, a)
@@ -639,7 +723,7 @@ def simulate_top(params: TopParams, words: Sequence[int], units: Sequence[str], 
             if idle and (sent == len(words) or err) and cycle > 1:
                 break
         code = ctx.get(top.error_code)
-        imgs = [[ctx.get(top.buffers[b].data[a]) for a in range(depth)] for b, (_, depth) in enumerate(params.buffers)]
+        imgs = [[ctx.get(top.word(b, a)) for a in range(depth)] for b, (_, depth) in enumerate(params.buffers)]
         result["run"] = trace_to_run(units, dispatch, events, imgs, cycle, code)
 
     sim = Simulator(top)

@@ -135,6 +135,17 @@ def test_units_and_write_verilog(tmp_path: Path) -> None:
 
 
 @needs_verilator
+def test_top_verilog_lint_clean(tmp_path: Path) -> None:
+    """top.v as `fdaccel verilog` writes it for the default configuration (8 x 8 array,
+    4 lanes, 192 KB of buffers, 64 scoreboard regions) passes the lint with no waiver
+    beyond LINT_WAIVERS: every case statement of the decoder, the scoreboard lookups and
+    the buffer bank and read-data selects covers all index values."""
+    from accel.config import load_accelerator
+    (path,) = [p for p in write_verilog(load_accelerator(), tmp_path, ["top"]) if p.endswith(".v")]
+    lint(Path(path), "top")
+
+
+@needs_verilator
 @pytest.mark.parametrize("n,mults,brams", [(64, 6, 0), (256, 9, 3)])
 def test_fft_ecp5_netlist_in_verilator(n: int, mults: int, brams: int) -> None:
     """FFT(dsp="ecp5") with MULT18X18D and DP16KD instances (models in hdl.build) in the
