@@ -14,6 +14,9 @@ and their median (``fmax_mhz_by_seed``, ``fmax_mhz_median``), since one placemen
 a few MHz off either way.  Prints a table and writes
 ``benchmarks/results/rtl_quality.json``.  Needs the ``[fpga]`` extra.
 
+The whole top (:func:`top_row`, run with the argument ``top``) is placed on an LFE5U-85F
+out of context: its flip-flop buffers need more LUTs than the 25F has.
+
 The default configuration's 8 x 8 MAC array needs 8 * 8 * 3 = 192 MULT18X18D: more than
 the 25F's 28 and also more than the largest ECP5 (LFE5U-85F: 156), so the array row is a
 2 x 2 tile (12 multipliers) of the same cell.
@@ -72,7 +75,36 @@ def seed_sweep(text: str, unit: str, ooc: bool, first: float) -> dict:
             "fmax_mhz_median": round(float(statistics.median(by_seed.values())), 1)}
 
 
+def top_row() -> dict:
+    """The whole top (``hdl/top.py``: sequencer, scoreboard, banked multi-ported buffers,
+    MAC array, PWL lanes) as ``fdaccel synth --unit top`` builds it from the default
+    configuration (``hdl.build.synth_top_params``: 2 x 2 array, 2 lanes, 32-word buffers,
+    8 regions), on an LFE5U-85F out of context (``hdl.build.SYNTH_TOP_DEVICE``)."""
+    from accel.config import load_accelerator
+    from hdl.build import SYNTH_TOP_DEVICE, synth_top_label, synth_top_params
+    from hdl.top import Top
+    p = synth_top_params(load_accelerator())
+    device = {**DEVICE, **SYNTH_TOP_DEVICE}
+    t0 = time.perf_counter()
+    result = synth(verilog(Top(p), "top"), "top", **device)
+    row = {"unit": "top", "params": synth_top_label(p), **result, "out_of_context": device["out_of_context"],
+           "device": f"LFE5U-{device['device'][:-1].upper()}F-{device['speed']} {device['package']}",
+           "tool_seconds": round(time.perf_counter() - t0, 1)}
+    print(f"top {row['params']}: {result}", flush=True)
+    return row
+
+
 def main() -> None:
+    """The unit rows, keeping the top's row from the existing JSON; ``python
+    benchmarks/rtl_quality.py top`` reruns only the top's row (nextpnr took over half an
+    hour on it) and keeps the others."""
+    import json
+    if sys.argv[1:] == ["top"]:
+        old = json.loads(OUT.read_text())
+        rows = [r for r in old["rows"] if r["unit"] != "top"] + [top_row()]
+        write_json(OUT, {**old, "rows": rows})
+        print(f"wrote {OUT}")
+        return
     rows = []
     for unit, params, factory, ooc in UNITS:
         t0 = time.perf_counter()
@@ -84,6 +116,8 @@ def main() -> None:
         row["tool_seconds"] = round(time.perf_counter() - t0, 1)
         rows.append(row)
         print(f"{unit} {params}: {row}", flush=True)
+    if OUT.exists():
+        rows += [r for r in json.loads(OUT.read_text())["rows"] if r["unit"] == "top"]
     keys = ["unit", "params", "LUT4", "FF", "MULT18X18D", "DP16KD", "fmax_mhz"]
     print(table(keys, [[row[k] for k in keys] for row in rows]))
     write_json(OUT, {"device": "LFE5U-25F-6BG256 (nextpnr --25k --package CABGA256 --speed 6)",
