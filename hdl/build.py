@@ -246,29 +246,29 @@ def _cache_root() -> Path:
     return root
 
 
-def _build_harness(verilog_text: str, top: str, in_width: int, out_width: int,
-                   in_port: str, out_port: str) -> Path:
-    """Compile (or reuse from the cache) the harness executable for this design."""
-    wrapper = _WRAPPER.format(iw1=in_width - 1, ow1=out_width - 1, top=top, ip=in_port,
-                              op=out_port)
-    cpp = _CPP % {"iw": in_width, "ow": out_width}
-    key = hashlib.sha256("\0".join([verilog_text, wrapper, cpp]).encode()).hexdigest()[:24]
+def verilator_build(sources: dict[str, str], top: str, exe_name: str) -> Path:
+    """Compile (or reuse from the cache) a Verilator executable from named source texts
+    (``.v`` files and one ``.cpp`` harness) with ``top`` as the top module.
+
+    The cache key hashes every source, so any change rebuilds; builds go to a temporary
+    folder renamed into place, so concurrent processes never see a half-built cache entry.
+    """
+    key = hashlib.sha256("\0".join(f"{n}\0{t}" for n, t in sorted(sources.items())).encode()).hexdigest()[:24]
     final = _cache_root() / f"verilator-{top}-{key}"
-    exe = final / "Vharness_top"
+    exe = final / exe_name
     if exe.exists():
         return exe
     tmp = Path(tempfile.mkdtemp(prefix=f"build-{top}-", dir=_cache_root()))
     try:
-        (tmp / "dut.v").write_text(verilog_text)
-        (tmp / "harness_top.v").write_text(wrapper)
-        (tmp / "harness.cpp").write_text(cpp)
+        for name, text in sources.items():
+            (tmp / name).write_text(text)
         proc = subprocess.run(
             [_tool("verilator"), "--cc", "--exe", "--build", "-O2", "-j", "2", "-Wno-fatal",
-             "-Wno-lint", "-Wno-style", "--top-module", "harness_top", "-Mdir", "obj",
-             "-o", "../Vharness_top", "harness_top.v", "dut.v", "harness.cpp"],
+             "-Wno-lint", "-Wno-style", "--top-module", top, "-Mdir", "obj",
+             "-o", f"../{exe_name}", *sorted(sources)],
             cwd=tmp, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RuntimeError(f"verilator build failed:\n{proc.stdout}\n{proc.stderr}")
+            raise RuntimeError(f"verilator build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
         shutil.rmtree(tmp / "obj")
         try:
             tmp.rename(final)
@@ -278,6 +278,16 @@ def _build_harness(verilog_text: str, top: str, in_width: int, out_width: int,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return exe
+
+
+def _build_harness(verilog_text: str, top: str, in_width: int, out_width: int,
+                   in_port: str, out_port: str) -> Path:
+    """Compile (or reuse from the cache) the stream harness executable for this design."""
+    wrapper = _WRAPPER.format(iw1=in_width - 1, ow1=out_width - 1, top=top, ip=in_port,
+                              op=out_port)
+    cpp = _CPP % {"iw": in_width, "ow": out_width}
+    return verilator_build({"dut.v": verilog_text, "harness_top.v": wrapper, "harness.cpp": cpp},
+                           "harness_top", "Vharness_top")
 
 
 def run_stream(verilog_text: str, top: str, inputs: Sequence[int], n_outputs: int, *,

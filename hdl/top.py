@@ -64,8 +64,6 @@ descriptor is never executed.
 """
 from __future__ import annotations
 
-import hashlib
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -822,34 +820,11 @@ int main(int argc, char** argv) {
 
 def _build_top(params: TopParams) -> Path:
     """Compile (or reuse from the cache) the Verilator build of the top's harness."""
-    from .build import _cache_root, _tool, verilog
+    from .build import verilator_build, verilog
     text = verilog(Top(params), "top")
     cpp = _TOP_CPP % {"units": len(TOP_UNITS), "nbuf": len(params.buffers),
                       "depths": ", ".join(str(d) for _, d in params.buffers)}
-    key = hashlib.sha256("\0".join([text, cpp]).encode()).hexdigest()[:24]
-    final = _cache_root() / f"verilator-top-{key}"
-    exe = final / "Vtop"
-    if exe.exists():
-        return exe
-    tmp = Path(tempfile.mkdtemp(prefix="build-top-", dir=_cache_root()))
-    try:
-        (tmp / "top.v").write_text(text)
-        (tmp / "harness.cpp").write_text(cpp)
-        proc = subprocess.run(
-            [_tool("verilator"), "--cc", "--exe", "--build", "-O2", "-j", "2", "-Wno-fatal", "-Wno-lint",
-             "-Wno-style", "--top-module", "top", "-Mdir", "obj", "-o", "../Vtop", "top.v", "harness.cpp"],
-            cwd=tmp, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"verilator build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
-        shutil.rmtree(tmp / "obj")
-        try:
-            tmp.rename(final)
-        except OSError:  # another process finished the same build first
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return exe
+    return verilator_build({"top.v": text, "harness.cpp": cpp}, "top", "Vtop")
 
 
 def run_top(params: TopParams, words: Sequence[int], units: Sequence[str], images: list[Sequence[int]],
