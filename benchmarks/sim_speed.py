@@ -10,9 +10,9 @@ depend on the pixels).  Prints a table and writes ``benchmarks/results/sim_speed
 Each network is timed over REPEATS runs (best wall time), after one warm-up run that pays
 the imports.
 
-Then one conv layer's training phases (lenet-digits conv2 at batch 32: forward GEMM, PWL
-forward and backward, backward-data and weight-gradient GEMMs, the schedule's descriptors
-unchanged) run three ways on the same program and operands: the cycle model
+Then one conv layer's training phases (lenet-digits conv2 at batch 32 with the activation
+and pooling after it: forward GEMM, PWL forward, crop 8 -> 4, pad, PWL backward,
+backward-data and weight-gradient GEMMs, the schedule's descriptors unchanged) run three ways on the same program and operands: the cycle model
 (``sim.engine.execute``), the Verilator build of ``hdl/top.py`` and Amaranth's simulator
 of the same top.  The three cycle counts must be equal (the script fails otherwise); the
 wall seconds are the execution alone (Verilator: measured inside the C++ harness, without
@@ -58,7 +58,7 @@ def three_ways() -> dict:
     fixed = FixedNet(net, accel, seed=net.training.seed)
     fixed.calibrate(batch.calib_images, batch.calib_labels)
     sim = simulate(accel, net, BATCH, fixed=fixed, images=batch.images, labels=batch.labels)
-    fr = conv_fragment(sim, 3, with_act=True)
+    fr = conv_fragment(sim, 3, with_act=True, with_pool=True)
     p = params_for(accel, fr)
     words = program_words(fr.program, accel, p)
     units = [d.UNIT for d in fr.program.descriptors]
@@ -79,7 +79,7 @@ def three_ways() -> dict:
         raise SystemExit(f"cycle counts differ: {cycles}")
     v_s = min(s for _, s in verilator)
     m_s = min(model_s)
-    return {"workload": "lenet-digits conv2 F/PWL/BD/WG, batch 32, 4x4 array, 4 lanes",
+    return {"workload": "lenet-digits conv2+act2+pool2 F/BD/WG, batch 32, 4x4 array, 4 lanes",
             "descriptors": len(words), "cycles": cycles["model"], "all_transactions_equal": same,
             "model_seconds": m_s, "verilator_seconds": v_s, "amaranth_seconds": amaranth_s,
             "model_vs_verilator": v_s / m_s, "model_vs_amaranth": amaranth_s / m_s,

@@ -3,8 +3,9 @@
 :class:`Top` holds, for one accelerator configuration, the on-chip buffers (one per
 ``sram`` entry, named after it, one complex value per word, banked: see below), the
 complex MAC array (:class:`hdl.cmac.ComplexMacArray`), the PWL activation lanes
-(:class:`hdl.act.PwlActivation`) and a sequencer that runs the binary descriptors of
-:mod:`accel.program` under exactly the issue rules the cycle model (``sim/engine.py``)
+(:class:`hdl.act.PwlActivation`), a crop and a pad unit per pooling shape
+(:class:`hdl.crop.SpectralCrop`, :class:`hdl.crop.SpectralPad`) and a sequencer that runs
+the binary descriptors of :mod:`accel.program` under exactly the issue rules the cycle model (``sim/engine.py``)
 uses, so that both give the same start, end and completion cycle for every transaction:
 
 * **dispatch**: descriptors arrive on the ``desc`` stream (one 256-bit descriptor per beat)
@@ -33,7 +34,20 @@ Units and the descriptors they execute (the others are rejected by the decoder):
   W ``[o][i]``), so the phase gives the strides: forward reads W transposed
   (``B[k = i, n = o]``), weight-gradient reads G_Y transposed (``A[m = o, k = b]``);
 * ``act``: :class:`accel.program.Act` of function ``PWL``, forward and backward, ``lanes``
-  values per beat at consecutive addresses.
+  values per beat at consecutive addresses;
+* ``crop``: :class:`accel.program.Crop`, forward (crop) and adjoint (pad), for the
+  ``(n, m)`` shapes in ``TopParams.pools``: a walker streams each plane's half spectrum
+  through the instance of the descriptor's shape, one bin per cycle (``Top._crop_unit``).
+  Operands are bin major over the descriptor's ``count`` planes, holding the bins their
+  consumer reads (``accel.fixed.top``): the crop reads a crop-aware layer's kept bins and
+  writes the whole pooled spectrum, the pad the reverse.
+
+Not in the top (rejected by the loader and the decoder): the 2-D FFT engines (a forward
+Fft2d's planes each leave the engine with their own block exponent, aligned by a pass the
+top does not have; ``tests/test_sim_rtl_agreement.py`` holds ``hdl/fft2d.py`` against the
+model's timing on its own), the sinc and dense GEMMs and the bias (they need the
+coefficient ROM and the classifier's real layout), the update, and DRAM transfers.  The top
+runs the part of an iteration held on chip.
 
 Buffers: every unit lane can read or write any word of any buffer in every cycle, so the
 units never wait for a port, and the top agrees with the cycle model on programs whose
@@ -44,8 +58,8 @@ row (``cols`` words) or a PWL beat (``lanes`` words).  Such a group meets every 
 most once, so it takes one port per bank and a rotation, however many lanes it has: per
 buffer, ``rows`` result-row groups, the PWL's y group and the host write one word per
 bank each (was ``rows * cols + lanes + 1`` single-word write ports), and the x and g
-groups read one.  The MAC operand lanes (``rows + cols``) and the host read have a port
-on every bank: they read with strides of any ``k`` or ``m`` words (the forward GEMM reads
+groups read one.  The MAC operand lanes (``rows + cols``), the crop walker and the host
+read have a port on every bank: they read with strides of any ``k`` or ``m`` words (the forward GEMM reads
 the weights transposed, the weight-gradient GEMM the output gradient), for which no bank
 mapping is conflict-free, and a conflict would stall a unit for a cycle the cycle model
 -- whose ``banks`` bound a descriptor's aggregate word rate -- does not have.  No FPGA
@@ -77,22 +91,25 @@ from amaranth.utils import ceil_log2
 
 from accel.config import AcceleratorConfig, ConfigError
 from accel.fixed.act import ACT_LATENCY
+from accel.fixed.crop import check_sizes
 from accel.fixed.mac import CMAC_LATENCY
-from accel.program import (DESCRIPTOR_BITS, OPCODE_BITS, QUEUE_DEPTH, ROM, Act, ActFunction, Descriptor,
+from accel.program import (DESCRIPTOR_BITS, OPCODE_BITS, QUEUE_DEPTH, ROM, Act, ActFunction, Crop, Descriptor,
                            Gemm, GemmKind, Phase, Program, ProgramError, encode, field_bits, validate)
 
 from .act import PwlActivation
 from .cmac import ComplexMacArray
+from .crop import SpectralCrop, SpectralPad
 
 #: Units of the top, in trace order (bit i of ``start``/``end``/``done``).
-TOP_UNITS = ("mac", "act")
+TOP_UNITS = ("mac", "act", "crop")
 #: Decoder error codes (``error_code``), in priority order.
 ERRORS = {1: "unsupported opcode", 2: "unsupported kind, function or phase", 3: "buffer index out of range",
           4: "region id out of range", 5: "address past the buffer", 6: "empty work (a size field is 0)",
-          7: "shift past the accumulator", 8: "blocked GEMM (m0 or n0 not 0)"}
+          7: "shift past the accumulator", 8: "blocked GEMM (m0 or n0 not 0)", 9: "crop shape not built"}
 
 _GEMM = field_bits(Gemm)
 _ACT = field_bits(Act)
+_CROP = field_bits(Crop)
 # both kinds keep their three buffer operands at the same bits (checked here once)
 assert all(_GEMM[f"{g}.{p}"] == _ACT[f"{a}.{p}"] for g, a in zip("abc", "xgy") for p in ("buf", "region", "addr"))
 
@@ -109,11 +126,16 @@ class TopParams:
     rounding: str
     buffers: tuple[tuple[str, int], ...]     # (name, depth in words)
     regions: int
+    pools: tuple[tuple[int, int], ...] = ()  # (n, m) of each crop/pad pair
 
     @classmethod
-    def from_accel(cls, accel: AcceleratorConfig, regions: int = 64) -> "TopParams":
+    def from_accel(cls, accel: AcceleratorConfig, regions: int = 64,
+                   pools: Sequence[tuple[int, int]] | None = None) -> "TopParams":
         """The top of ``accel``: one complex value per buffer word, so the data, weight and
-        gradient formats must be equal and half the word width (ConfigError otherwise)."""
+        gradient formats must be equal and half the word width (ConfigError otherwise).
+        ``pools``: the spectral-pooling shapes ``(n, m)`` it gets a crop and a pad unit for
+        (default: the largest transform halved, ``fft.max_points -> max_points / 2``, as
+        ``fdaccel verilog``'s ``crop.v`` and ``pad.v``)."""
         f = accel.formats
         if not f.data_bits == f.weight_bits == f.grad_bits:
             raise ConfigError(f"formats: the top needs data_bits == weight_bits == grad_bits, got "
@@ -126,15 +148,27 @@ class TopParams:
             raise ConfigError(f"sram: at most {ROM} buffers, got {len(accel.sram)}")
         if not 1 <= regions <= 256:
             raise ConfigError(f"regions: expected 1..256, got {regions}")
+        n = accel.fft.max_points
+        pools = ((n, n // 2),) if pools is None else tuple((int(a), int(b)) for a, b in pools)
+        for i, (a, b) in enumerate(pools):
+            try:
+                check_sizes(a, b)
+            except ValueError as exc:
+                raise ConfigError(f"pools[{i}]: {exc}") from None
+        if len(set(pools)) != len(pools):
+            raise ConfigError(f"pools: each (n, m) once, got {list(pools)}")
         return cls(accel.mac_array.rows, accel.mac_array.cols, accel.activation.lanes, accel.activation.segments,
                    f.data_bits, accel.mac_array.acc_bits, f.rounding,
-                   tuple((s.name, int(s.kbytes * 1024 * 8) // s.word_bits) for s in accel.sram), regions)
+                   tuple((s.name, int(s.kbytes * 1024 * 8) // s.word_bits) for s in accel.sram), regions, pools)
 
 
 def _extents(d: Descriptor) -> list[tuple[str, int]]:
     """(operand, words) of every buffer operand the top touches."""
     if isinstance(d, Gemm):
         return [("a", d.bins * d.m * d.k), ("b", d.bins * d.k * d.n), ("c", d.bins * d.m * d.n)]
+    if isinstance(d, Crop):
+        big, small = (d.m + 1) * (d.m // 2 + 1), d.m * (d.m // 2 + 1)
+        return [("src", d.count * (small if d.adjoint else big)), ("dst", d.count * (big if d.adjoint else small))]
     out = [("x", d.count), ("y", d.count)]
     return out + [("g", d.count)] if d.backward else out
 
@@ -153,8 +187,11 @@ def check_descriptor(d: Descriptor, accel: AcceleratorConfig, p: TopParams) -> N
     elif isinstance(d, Act):
         if d.function != ActFunction.PWL:
             raise ProgramError(f"Act.function: the top's lanes run PWL, got {d.function.name}")
+    elif isinstance(d, Crop):
+        if (d.n, d.m) not in p.pools:
+            raise ProgramError(f"Crop.n: the top has crop units for {list(p.pools)} (n, m), got ({d.n}, {d.m})")
     else:
-        raise ProgramError(f"{kind}: not executable by the top (it runs Gemm and Act descriptors)")
+        raise ProgramError(f"{kind}: not executable by the top (it runs Gemm, Act and Crop descriptors)")
     for name, words in _extents(d):
         ref = getattr(d, name)
         if ref.buf == ROM:
@@ -264,7 +301,7 @@ class Top(wiring.Component):
             "r0": ref, "r1": ref, "w": ref, "r1_active": 1,
             "wait_r0": 8, "wait_r1": 8, "wait_w": 8,
             "phase": 2, "bins": 24, "m": 17, "n": 13, "k": 17, "conj": 1, "shift": 6,
-            "count": 32, "backward": 1,
+            "count": 32, "backward": 1, "adjoint": 1, "pool": max(1, ceil_log2(max(1, len(self.p.pools)))),
         })
 
     def elaborate(self, platform) -> Module:
@@ -382,17 +419,27 @@ class Top(wiring.Component):
         opcode = raw[:OPCODE_BITS]
         is_gemm = opcode == Gemm.OPCODE
         is_act = opcode == Act.OPCODE
-        unit = Signal(1)          # 0 mac, 1 act
-        m.d.comb += unit.eq(is_act)
+        is_crop = opcode == Crop.OPCODE
+        unit = Signal(2)          # the index in TOP_UNITS
+        m.d.comb += unit.eq(Mux(is_crop, 2, is_act))
         d = Signal(entry)
-        refs = [("r0", "a"), ("r1", "b"), ("w", "c")]
-        for slot, g in refs:
-            m.d.comb += [getattr(d, slot).buf.eq(fld(f"{g}.buf")), getattr(d, slot).region.eq(fld(f"{g}.region")),
-                         getattr(d, slot).addr.eq(fld(f"{g}.addr"))]
+        refs = [("r0", "a", "src"), ("r1", "b", None), ("w", "c", "dst")]
+        for slot, g, c in refs:
+            for part in ("buf", "region", "addr"):
+                value = fld(f"{g}.{part}") if c is None else Mux(is_crop, fld(f"{c}.{part}", _CROP), fld(f"{g}.{part}"))
+                m.d.comb += getattr(getattr(d, slot), part).eq(value)
         backward = fld("backward", _ACT)
-        m.d.comb += [d.r1_active.eq(is_gemm | backward), d.phase.eq(fld("phase")), d.bins.eq(fld("bins")),
-                     d.m.eq(fld("m")), d.n.eq(fld("n")), d.k.eq(fld("k")), d.conj.eq(fld("conj_b")),
-                     d.shift.eq(fld("shift")), d.count.eq(fld("count", _ACT)), d.backward.eq(backward)]
+        crop_n, crop_m = fld("n", _CROP), fld("m", _CROP)
+        pool_hit = [(crop_n == a) & (crop_m == b) for a, b in p.pools]
+        pool_ok = Cat(*pool_hit).any() if p.pools else Const(0)
+        m.d.comb += [d.r1_active.eq(is_gemm | (is_act & backward)), d.phase.eq(fld("phase")),
+                     d.bins.eq(fld("bins")), d.m.eq(Mux(is_crop, crop_m, fld("m"))),
+                     d.n.eq(Mux(is_crop, crop_n, fld("n"))), d.k.eq(fld("k")), d.conj.eq(fld("conj_b")),
+                     d.shift.eq(fld("shift")), d.count.eq(Mux(is_crop, fld("count", _CROP), fld("count", _ACT))),
+                     d.backward.eq(backward), d.adjoint.eq(fld("adjoint", _CROP))]
+        for i, hit in enumerate(pool_hit):
+            with m.If(hit):
+                m.d.comb += d.pool.eq(i)
         # the queue entry: with the counters it waits on, snapshot at dispatch
         dq = Signal(entry)
         m.d.comb += [dq.eq(d), dq.wait_r0.eq(count_of(w_iss, d.r0)), dq.wait_r1.eq(count_of(w_iss, d.r1)),
@@ -400,9 +447,9 @@ class Top(wiring.Component):
         bad = Signal(4)
         active = [(d.r0, 1), (d.r1, d.r1_active), (d.w, 1)]
         checks = [
-            (1, ~(is_gemm | is_act)),
+            (1, ~(is_gemm | is_act | is_crop)),
             (2, Mux(is_gemm, (fld("kind") != GemmKind.CONV) | (d.phase == Phase.UPDATE),
-                    fld("function", _ACT) != ActFunction.PWL)),
+                    is_act & (fld("function", _ACT) != ActFunction.PWL))),
             (3, Cat(*[en & (r.buf >= nb) for r, en in active]).any()),
             (4, Cat(*[en & (r.region >= R) for r, en in active]).any()),
             (5, Cat(*[en & (r.addr >= _select([Const(dp, aw + 1) for _, dp in p.buffers], r.buf, aw + 1))
@@ -410,6 +457,7 @@ class Top(wiring.Component):
             (6, Mux(is_gemm, (d.bins == 0) | (d.m == 0) | (d.n == 0) | (d.k == 0), d.count == 0)),
             (7, is_gemm & (d.shift >= p.acc_bits)),
             (8, is_gemm & ((fld("m0") != 0) | (fld("n0") != 0))),
+            (9, is_crop & ~pool_ok),
         ]
         for code, cond in reversed(checks):
             with m.If(cond):
@@ -424,7 +472,7 @@ class Top(wiring.Component):
             pop = Signal(name=f"q_{u}_pop")
             queues.append((slots, count, pop))
         go = Signal()              # dispatch this cycle
-        space = Array(Mux(count < D, 1, pop) for _, count, pop in queues)[unit]
+        space = _select([Mux(count < D, 1, pop) for _, count, pop in queues], unit, 1)
         m.d.comb += go.eq(held & ~err & (bad == 0) & space)
         with m.If(held & ~err & (bad != 0)):
             m.d.sync += [err.eq(1), err_code.eq(bad)]
@@ -613,6 +661,10 @@ class Top(wiring.Component):
         act_done = pwl.o.valid & bh.last
         bump(w_done, bh, act_done)
 
+        # ---------------------------------------------------------------- crop unit
+        crop_last, start_crop, crop_done, crop_idle = self._crop_unit(
+            m, queues[2], ready_to_start, read_lane, write_group, bump, (r_rel, w_done), entry)
+
         # ---------------------------------------------------------------- counter updates
         # Each event is decoded once into a one-hot vector over (buffer, region) (only
         # dispatched, hence in-range, refs raise events); a counter adds its bit of each.
@@ -628,11 +680,143 @@ class Top(wiring.Component):
                     m.d.sync += table[b][r].eq(table[b][r] + sum(h[(b << rb) | r] for h in hots))
 
         # ---------------------------------------------------------------- trace
-        m.d.comb += [self.start.eq(Cat(start_mac, start_act)), self.end.eq(Cat(last, alast)),
-                     self.done.eq(Cat(mac_done, act_done)),
+        m.d.comb += [self.start.eq(Cat(start_mac, start_act, start_crop)), self.end.eq(Cat(last, alast, crop_last)),
+                     self.done.eq(Cat(mac_done, act_done, crop_done)),
                      self.idle.eq((~held | err) & (mcount == 0) & (acount == 0) & ~busy & ~abusy & ~q_valid & ~aq_valid
-                                  & (tq_count == 0) & (bq_count == 0))]
+                                  & (tq_count == 0) & (bq_count == 0) & crop_idle)]
         return m
+
+    def _crop_unit(self, m: Module, queue, ready_to_start, read_lane, write_group, bump, tables,
+                   entry: data.StructLayout) -> tuple[Value, Value, Value, Value]:
+        """The crop unit: a walker that streams a :class:`~accel.program.Crop` descriptor's
+        passes into the crop (forward) or pad (adjoint) instance built for its ``(n, m)``,
+        and one output tracker per instance that writes the results back.
+
+        Walker: one position of the n x (n/2 + 1) half spectrum per cycle, pass after pass
+        (plane after plane), reading the operand words (bin major over ``count`` planes,
+        ``accel.fixed.top``) one cycle ahead of the beat that carries them.  Forward, every
+        position is a beat (the bins the crop drops are zeros, no read), and after each of
+        the ``m/2 - 1`` bins whose folded Nyquist value the crop writes twice it waits one
+        cycle, the cycle the crop's input is not ready: ``crop_pass_cycles`` per pass.  The
+        pad walks its output order itself, one bin per cycle, and takes an input beat at
+        each kept bin but the replayed row: ``pad_pass_cycles`` per pass.  The occupancy is
+        the walker's cycles; the descriptor is done when its instance writes its last output
+        (forward: ``m x (m/2 + 1)`` outputs per pass at the addresses the crop tags; adjoint:
+        the kept bins of the pad's n x (n/2 + 1) outputs, the zeros it generates elsewhere
+        are not stored).  Returns (last walker cycle, start, done, idle)."""
+        p, aw, vb = self.p, self.aw, self.p.value_bits
+        r_rel, w_done = tables
+        slots, count, pop = queue
+        head = slots[0]
+        busy = Signal(name="crop_busy")
+        start = Signal(name="crop_start")
+        m.d.comb += [start.eq(~busy & ready_to_start(slots, count)), pop.eq(start)]
+        cur_r = Signal(entry, name="crop_cur")
+        cur = Signal(entry, name="crop_cur_e")
+        m.d.comb += cur.eq(Mux(start, head.as_value(), cur_r.as_value()))
+        with m.If(start):
+            m.d.sync += [busy.eq(1), cur_r.eq(head)]
+        active = busy | start
+        regs = {"u": Signal(11, name="crop_u"), "v": Signal(11, name="crop_v"), "plane": Signal(32, name="crop_plane"),
+                "base": Signal(aw, name="crop_base"), "ptr": Signal(aw, name="crop_ptr"),
+                "bubble": Signal(name="crop_bubble")}
+        init = {"u": 0, "v": 0, "plane": 0, "base": head.r0.addr, "ptr": head.r0.addr, "bubble": 0}
+        e = {}
+        for name, reg in regs.items():
+            e[name] = Signal(len(reg), name=f"crop_{name}_e")
+            m.d.comb += e[name].eq(Mux(start, init[name], reg))
+        n, h, half = cur.n[:11], cur.m[1:12], cur.n[1:11]
+        u, v = e["u"], e["v"]
+        kept = ((u <= h) | (u >= n - h)) & (v <= h)
+        replay = u == n - h
+        beat = active & ~e["bubble"]
+        read = beat & kept & ~(cur.adjoint & replay)
+        end_row = v == half
+        end_pass = end_row & (u == n - 1)
+        last_plane = e["plane"] + 1 == cur.count
+        last = Signal(name="crop_last")
+        m.d.comb += last.eq(beat & end_pass & last_plane)
+        word = read_lane(cur.r0.buf, e["ptr"], read)
+        with m.If(active):
+            m.d.sync += [reg.eq(e[name]) for name, reg in regs.items()]
+            with m.If(e["bubble"]):
+                m.d.sync += regs["bubble"].eq(0)
+            with m.Else():
+                m.d.sync += regs["bubble"].eq(~cur.adjoint & (u > n - h) & (v == h))
+                with m.If(read):
+                    m.d.sync += regs["ptr"].eq(e["ptr"] + cur.count[:aw])
+                with m.If(end_pass):
+                    m.d.sync += [regs["u"].eq(0), regs["v"].eq(0), regs["plane"].eq(e["plane"] + 1),
+                                 regs["base"].eq(e["base"] + 1), regs["ptr"].eq(e["base"] + 1)]
+                    with m.If(last_plane):
+                        m.d.sync += busy.eq(0)
+                with m.Elif(end_row):
+                    m.d.sync += [regs["v"].eq(0), regs["u"].eq(u + 1)]
+                with m.Else():
+                    m.d.sync += regs["v"].eq(v + 1)
+        bump(r_rel, cur.r0, last)
+        # the beat stage: the read word arrives one cycle after its address
+        b_valid, b_kept, b_adj = Signal(name="crop_beat"), Signal(), Signal()
+        b_pool = Signal(len(cur.pool))
+        m.d.sync += [b_valid.eq(beat & (~cur.adjoint | read)), b_kept.eq(read), b_adj.eq(cur.adjoint),
+                     b_pool.eq(cur.pool)]
+        cl = data.View(data.StructLayout({"re": signed(vb), "im": signed(vb)}), word)
+        done_events, idle_terms = [], [~busy, count == 0, ~b_valid]
+        track = data.StructLayout({"buf": 3, "region": 8, "addr": aw, "count": 32})
+        for i, (pn, pm) in enumerate(p.pools):
+            for adjoint in (False, True):
+                kind = "pad" if adjoint else "crop"
+                unit = (SpectralPad if adjoint else SpectralCrop)(pn, pm, vb, rounding=p.rounding)
+                m.submodules[f"{kind}_{pn}_{pm}"] = unit
+                m.d.comb += [unit.i.valid.eq(b_valid & (b_pool == i) & (b_adj == adjoint)),
+                             unit.i.payload.re.eq(Mux(b_kept, cl.re, 0)), unit.i.payload.im.eq(Mux(b_kept, cl.im, 0)),
+                             unit.o.ready.eq(1)]
+                # descriptors whose outputs this instance still owes, oldest first
+                fq = [Signal(track, name=f"{kind}_{pn}_{pm}_owed_{k}") for k in range(2)]
+                fq_count = Signal(range(3), name=f"{kind}_{pn}_{pm}_owed")
+                f_new = Signal(track)
+                m.d.comb += [f_new.buf.eq(head.w.buf), f_new.region.eq(head.w.region), f_new.addr.eq(head.w.addr),
+                             f_new.count.eq(head.count)]
+                fh = fq[0]
+                per = pn * (pn // 2 + 1) if adjoint else pm * (pm // 2 + 1)
+                obin = Signal(range(per), name=f"{kind}_{pn}_{pm}_bin")
+                oplane = Signal(32, name=f"{kind}_{pn}_{pm}_plane")
+                fire = unit.o.valid
+                pass_end = obin == per - 1
+                done = Signal(name=f"{kind}_{pn}_{pm}_done")
+                m.d.comb += done.eq(fire & pass_end & (oplane + 1 == fh.count))
+                self._fifo(m, fq, fq_count, start & (head.pool == i) & (head.adjoint == adjoint), done, f_new)
+                with m.If(fire):
+                    m.d.sync += obin.eq(Mux(pass_end, 0, obin + 1))
+                    with m.If(pass_end):
+                        m.d.sync += oplane.eq(Mux(done, 0, oplane + 1))
+                if adjoint:
+                    ph = pm // 2
+                    ou = Signal(range(pn), name=f"pad_{pn}_{pm}_u")
+                    ov = Signal(range(pn // 2 + 1), name=f"pad_{pn}_{pm}_v")
+                    off = Signal(aw, name=f"pad_{pn}_{pm}_off")
+                    kept_o = ((ou <= ph) | (ou >= pn - ph)) & (ov <= ph)
+                    with m.If(fire):
+                        with m.If(ov == pn // 2):
+                            m.d.sync += [ov.eq(0), ou.eq(Mux(ou == pn - 1, 0, ou + 1))]
+                        with m.Else():
+                            m.d.sync += ov.eq(ov + 1)
+                        with m.If(kept_o):
+                            m.d.sync += off.eq(off + fh.count[:aw])
+                        with m.If(pass_end):
+                            m.d.sync += off.eq(Mux(done, 0, oplane + 1))
+                    waddr, wen = fh.addr + off, fire & kept_o
+                else:
+                    waddr, wen = fh.addr + (unit.o.payload.addr * fh.count[:aw])[:aw] + oplane, fire
+                write_group(fh.buf, waddr[:aw], [Cat(unit.o.payload.x.re, unit.o.payload.x.im)], Cat(Const(1)), wen)
+                bump(w_done, fh, done)
+                done_events.append(done)
+                idle_terms.append(fq_count == 0)
+        crop_done = Signal(name="crop_done")
+        idle = Signal(name="crop_idle")
+        m.d.comb += [crop_done.eq(Cat(*done_events).any() if done_events else 0),
+                     idle.eq(Cat(*idle_terms).all())]
+        return last, start, crop_done, idle
 
     @staticmethod
     def _fifo(m: Module, slots: list[Signal], count: Signal, push, pop, new) -> None:

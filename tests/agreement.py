@@ -3,10 +3,10 @@ benchmarks/sim_speed.py.
 
 A *fragment* is the part of a schedule (``sim.schedule.build_schedule``) that the top runs
 on chip: one conv layer's conv GEMMs (forward, backward-data, weight-gradient) and,
-optionally, the PWL activation after it (forward and backward), in program order, with the
-descriptors unchanged.  Its operands are the tensors ``sim.values`` computed in the same
-iteration, laid out bin major (``accel.fixed.top``) at the addresses the schedule placed
-them.
+optionally, the PWL activation after it (forward and backward) and the spectral pooling
+after that (crop forward, pad backward), in program order, with the descriptors unchanged.
+Its operands are the tensors ``sim.values`` computed in the same iteration, laid out bin
+major (``accel.fixed.top``) at the addresses the schedule placed them.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from accel.config import AcceleratorConfig, ConvLayer
 from accel.fixed.core import CTensor
 from accel.fixed.net import normalize
 from accel.fixed.top import pack, table_words, unpack
-from accel.program import Act, ActFunction, Gemm, GemmKind, Program
+from accel.program import Act, ActFunction, Crop, Gemm, GemmKind, Program
 from hdl.top import TopParams
 from sim.engine import Run, execute
 from sim.run import Simulation
@@ -36,15 +36,18 @@ class Fragment:
     layer: int
 
 
-def conv_fragment(sim: Simulation, layer: int, with_act: bool) -> Fragment:
-    """The fragment of conv layer ``layer`` (and its PWL activation, ``layer + 1``) of a
-    simulated iteration; every operand must be resident (on chip), else AssertionError."""
+def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool = False) -> Fragment:
+    """The fragment of conv layer ``layer`` (and its PWL activation, ``layer + 1``, and its
+    pooling, ``layer + 2``) of a simulated iteration; every operand must be resident (on
+    chip), else AssertionError."""
     assert isinstance(sim.net.layers[layer], ConvLayer)
     descs = []
     for d in sim.schedule.program.descriptors:
         if isinstance(d, Gemm) and d.kind == GemmKind.CONV and d.layer == layer:
             descs.append(d)
         elif with_act and isinstance(d, Act) and d.function == ActFunction.PWL and d.layer == layer + 1:
+            descs.append(d)
+        elif with_pool and isinstance(d, Crop) and d.layer == layer + 2:
             descs.append(d)
     program = Program(tuple(descs), (), sim.schedule.program.layers)
     by_region = {(t.buf, t.region): t for t in sim.schedule.tensors.values() if t.resident}
@@ -55,33 +58,42 @@ def conv_fragment(sim: Simulation, layer: int, with_act: bool) -> Fragment:
         for name, ref in d.refs():
             key = (ref.buf, ref.region)
             assert ref.region >= FIRST_RESIDENT_REGION and key in by_region, f"{name} is staged through DRAM"
-            reads = name in ("a", "b", "x") or (name == "g" and d.backward)
+            reads = name in ("a", "b", "x", "src") or (name == "g" and d.backward)
             if reads and key not in written:
                 t = by_region[key]
-                re, im = physical(sim, layer, t.name)
+                pooled = isinstance(d, Crop) and d.adjoint        # the pad reads the pooled gradient
+                re, im = physical(sim, layer, t.name, d.m if pooled else None)
                 images[ref.buf][t.addr:t.addr + len(re)] = pack(re, im, vb)
         written.add((d.refs()[-1][1].buf, d.refs()[-1][1].region))
     table = table_words(sim.values.tables[layer + 1], sim.accel.activation.segments) if with_act else []
     return Fragment(program, [[int(w) for w in im] for im in images], table, by_region, layer)
 
 
-def physical(sim: Simulation, layer: int, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Tensor ``name`` of ``sim.values`` in the top's layout: ``[bin][plane]`` over the kept
-    bins of conv layer ``layer``."""
-    t = sim.values.slots[name].t
+def _bins(sim: Simulation, layer: int, pooled: int | None) -> tuple[int, np.ndarray, np.ndarray]:
+    """(n, rows, columns) of a tensor's stored bins: conv layer ``layer``'s kept bins, or all
+    bins of a pooled ``pooled``-point half spectrum."""
+    if pooled is not None:
+        return (pooled, *kept_bins(pooled, None))
     n = sim.values.shapes[layer].out_size
-    rr, cc = kept_bins(n, sim.values.net.keeps[layer])
+    return (n, *kept_bins(n, sim.values.net.keeps[layer]))
+
+
+def physical(sim: Simulation, layer: int, name: str, pooled: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Tensor ``name`` of ``sim.values`` in the top's layout: ``[bin][plane]`` over the kept
+    bins of conv layer ``layer`` (all bins of the ``pooled``-point spectrum if given)."""
+    t = sim.values.slots[name].t
+    n, rr, cc = _bins(sim, layer, pooled)
     shape = (-1, n, n // 2 + 1)
     return t.re.reshape(shape)[:, rr, cc].T.ravel(), t.im.reshape(shape)[:, rr, cc].T.ravel()
 
 
-def normalized_equal(sim: Simulation, layer: int, name: str, image: list[int], addr: int) -> bool:
+def normalized_equal(sim: Simulation, layer: int, name: str, image: list[int], addr: int,
+                     pooled: int | None = None) -> bool:
     """Whether the words at ``addr`` of a buffer image, read as tensor ``name`` in the top's
-    layout and block-normalized as its reader does (``accel.fixed.net.normalize``), equal
-    ``sim.values``' mantissas bit for bit."""
+    layout (:func:`physical`) and block-normalized as its reader does
+    (``accel.fixed.net.normalize``), equal ``sim.values``' mantissas bit for bit."""
     ref = sim.values.slots[name].t
-    n = sim.values.shapes[layer].out_size
-    rr, cc = kept_bins(n, sim.values.net.keeps[layer])
+    n, rr, cc = _bins(sim, layer, pooled)
     P = ref.re.size // (n * (n // 2 + 1))
     re, im = unpack(image[addr:addr + P * len(rr)], sim.accel.formats.data_bits)
     full = [np.zeros((P, n, n // 2 + 1), np.int64) for _ in range(2)]
@@ -106,4 +118,5 @@ def model_times(program: Program, accel: AcceleratorConfig) -> tuple[Run, dict[s
 def params_for(accel: AcceleratorConfig, fragment: Fragment) -> TopParams:
     """The top for ``accel`` with a scoreboard just big enough for the fragment's regions."""
     regions = max(ref.region for d in fragment.program.descriptors for _, ref in d.refs()) + 1
-    return TopParams.from_accel(accel, regions=regions)
+    pools = sorted({(d.n, d.m) for d in fragment.program.descriptors if isinstance(d, Crop)})
+    return TopParams.from_accel(accel, regions=regions, pools=pools or None)

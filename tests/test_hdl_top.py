@@ -6,14 +6,14 @@ import pytest
 
 from accel.config import load_accelerator
 from accel.fixed.top import table_words
-from accel.program import (ROM, Act, ActFunction, DramLoad, Gemm, GemmKind, Phase, Program, ProgramError, Ref,
+from accel.program import (ROM, Act, ActFunction, Crop, DramLoad, Gemm, GemmKind, Phase, Program, ProgramError, Ref,
                            encode)
 from hdl.build import UNITS, verilog
 from hdl.top import ERRORS, Top, TopParams, program_words, simulate_top
 
 ACCEL = load_accelerator({"mac_array": {"rows": 2, "cols": 2}, "activation": {"lanes": 2},
                           "sram": [{"name": n, "kbytes": 1, "banks": 64} for n in ("act", "weight", "grad")]})
-P = TopParams.from_accel(ACCEL, regions=8)
+P = TopParams.from_accel(ACCEL, regions=8, pools=[(8, 4)])
 F = Phase.FORWARD
 
 
@@ -39,6 +39,8 @@ def _words(*descs):
     (_gemm(a=Ref(3, 1, 0)), "buffer 3 does not exist"),
     (Act(0, F, ActFunction.RELU, Ref(0, 1), Ref(0, 1), Ref(0, 2, 64), 0, 8, False), "PWL"),
     (DramLoad(0, F, 0, Ref(0, 1), 0, 4), "not executable by the top"),
+    (Crop(0, F, Ref(0, 1), Ref(0, 2, 128), 0, 2, 16, 8, False), r"crop units for \[\(8, 4\)\]"),
+    (Crop(0, F, Ref(0, 1, 240), Ref(0, 2, 128), 0, 2, 8, 4, False), "past buffer 'act'"),
 ])
 def test_loader_rejects(desc, match):
     with pytest.raises(ProgramError, match=match):
@@ -54,6 +56,7 @@ def test_decoder_flags_and_never_executes():
         4: sum(w << (32 * i) for i, w in enumerate(encode(_gemm(c=Ref(0, 9, 64))))),
         5: sum(w << (32 * i) for i, w in enumerate(encode(_gemm(c=Ref(0, 2, 300))))),
         8: sum(w << (32 * i) for i, w in enumerate(encode(_gemm(n0=1)))),
+        9: sum(w << (32 * i) for i, w in enumerate(encode(Crop(0, F, Ref(0, 1), Ref(0, 2, 128), 0, 2, 16, 8, False)))),
     }
     for code, bad in cases.items():
         words = _words(good) + [bad] + _words(good)
@@ -67,6 +70,12 @@ def test_params_reject_mixed_formats():
     bad = load_accelerator({"formats": {"grad_bits": 18}})
     with pytest.raises(Exception, match="data_bits == weight_bits == grad_bits"):
         TopParams.from_accel(bad)
+
+
+@pytest.mark.parametrize("pools, match", [([(8, 3)], r"pools\[0\]: .*even"), ([(8, 4), (8, 4)], "each")])
+def test_params_reject_bad_pools(pools, match):
+    with pytest.raises(Exception, match=match):
+        TopParams.from_accel(ACCEL, pools=pools)
 
 
 def test_verilog_registered_and_deterministic():

@@ -1,10 +1,11 @@
 """Cycle model == RTL, to the cycle, on the same program; RTL values == accel.fixed bit for bit.
 
 The program is a fragment of ``sim.schedule``'s iteration (one conv layer's forward,
-backward-data and weight-gradient GEMMs, with the PWL activation after it in the small
-case), run by ``sim.engine.execute`` and by ``hdl.top.Top``: in Amaranth's simulator for a
-tiny network, in the Verilator build for lenet-digits' conv2 (8x8 spectra cropped to the
-pooled 5x3 bins, 8 -> 16 channels, batch 32).  Every descriptor's dispatch, start, end and
+backward-data and weight-gradient GEMMs, the PWL activation after it and the spectral
+pooling after that: crop forward, pad backward), run by ``sim.engine.execute`` and by
+``hdl.top.Top``: in Amaranth's simulator for a tiny network, in the Verilator build for
+lenet-digits' conv2 block (8x8 spectra cropped to the pooled 5x3 bins, 8 -> 16 channels,
+pooled 8 -> 4, batch 32).  Every descriptor's dispatch, start, end and
 done cycle must be equal; the buffers afterwards must equal ``accel.fixed.top.execute``
 on the same images, and the GEMM outputs computed from ``sim.values``' operands must equal
 ``sim.values``' tensors (after the block normalization their readers apply).
@@ -54,15 +55,16 @@ def _check(sim, fragment, top_run, accel):
 
 
 def test_tiny_conv_layer_amaranth():
-    """Forward GEMM, PWL forward and backward, backward-data and weight-gradient GEMMs of
-    the second conv layer, on a 2x2 array with 2 lanes."""
+    """Forward GEMM, PWL forward, crop, pad, PWL backward, backward-data and weight-gradient
+    GEMMs of the second conv layer and its activation and pooling (8 -> 4), on a 2x2 array
+    with 2 lanes."""
     accel = load_accelerator({"mac_array": {"rows": 2, "cols": 2}, "activation": {"lanes": 2},
                               "sram": [{"name": n, "kbytes": 8, "banks": 64} for n in ("act", "weight", "grad")]})
     sim = _sim(accel, load_network(TINY), 3)
-    fr = conv_fragment(sim, 2, with_act=True)
+    fr = conv_fragment(sim, 2, with_act=True, with_pool=True)
     kinds = [(type(d).__name__, d.phase.label) for d in fr.program.descriptors]
-    assert kinds == [("Gemm", "forward"), ("Act", "forward"), ("Act", "backward-data"),
-                     ("Gemm", "backward-data"), ("Gemm", "weight-gradient")]
+    assert kinds == [("Gemm", "forward"), ("Act", "forward"), ("Crop", "forward"), ("Crop", "backward-data"),
+                     ("Act", "backward-data"), ("Gemm", "backward-data"), ("Gemm", "weight-gradient")]
     p = params_for(accel, fr)
     run = simulate_top(p, program_words(fr.program, accel, p), [d.UNIT for d in fr.program.descriptors],
                        fr.images, fr.table)
@@ -73,21 +75,33 @@ def test_tiny_conv_layer_amaranth():
 
 @pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator is not installed")
 def test_lenet_conv2_verilator():
-    """lenet-digits conv2's three GEMMs at batch 32 on a 4x4 array: every output equals
-    sim.values' bit for bit (after normalization)."""
+    """lenet-digits conv2's three GEMMs, act2 and pool2 (forward and backward) at batch 32
+    on a 4x4 array with 4 lanes; then the three GEMMs alone on operands sim.values
+    normalized (the top does not block-normalize: in the chain, the PWL, the crop and the
+    GEMMs after them read unnormalized outputs, so there only ``accel.fixed.top`` and the
+    first GEMM's output compare): every GEMM output equals sim.values' bit for bit."""
     accel = load_accelerator({"mac_array": {"rows": 4, "cols": 4}, "activation": {"lanes": 4},
                               "sram": [{"name": "act", "kbytes": 512, "banks": 64},
                                        {"name": "weight", "kbytes": 256, "banks": 64},
                                        {"name": "grad", "kbytes": 512, "banks": 64}]})
     sim = _sim(accel, load_network("lenet-digits"), 32)
-    fr = conv_fragment(sim, 3, with_act=False)
-    assert [d.phase.label for d in fr.program.descriptors] == ["forward", "backward-data", "weight-gradient"]
+    fr = conv_fragment(sim, 3, with_act=True, with_pool=True)
+    kinds = [(type(d).__name__, d.phase.label) for d in fr.program.descriptors]
+    assert kinds == [("Gemm", "forward"), ("Act", "forward"), ("Crop", "forward"), ("Crop", "backward-data"),
+                     ("Act", "backward-data"), ("Gemm", "backward-data"), ("Gemm", "weight-gradient")]
     p = params_for(accel, fr)
     run, _ = run_top(p, program_words(fr.program, accel, p), [d.UNIT for d in fr.program.descriptors],
                      fr.images, fr.table)
     _check(sim, fr, run, accel)
-    for d in fr.program.descriptors:
-        name = fr.tensors[(d.c.buf, d.c.region)].name
+    z = fr.program.descriptors[0].c
+    assert normalized_equal(sim, 3, fr.tensors[(z.buf, z.region)].name, run.images[z.buf], z.addr)
+    # the three GEMMs alone, every operand as sim.values normalized it: every output equal
+    gemms = conv_fragment(sim, 3, with_act=False)
+    run, _ = run_top(p, program_words(gemms.program, accel, p), [d.UNIT for d in gemms.program.descriptors],
+                     gemms.images, gemms.table)
+    _check(sim, gemms, run, accel)
+    for d in gemms.program.descriptors:
+        name = gemms.tensors[(d.c.buf, d.c.region)].name
         assert normalized_equal(sim, 3, name, run.images[d.c.buf], d.c.addr), name
 
 

@@ -110,12 +110,14 @@ def test_inverse_fft_keeps_its_pass_model():
 
 
 def test_one_crop_and_act():
+    """The units' formulas plus the buffers' synchronous read before the first beat."""
     accel = _accel()
-    assert _run(accel, Crop(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 1, 16, 8, False)) == crop_latency_cycles(16, 8)
+    assert (_run(accel, Crop(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 1, 16, 8, False))
+            == crop_latency_cycles(16, 8) + BUFFER_READ_CYCLES)
     assert (_run(accel, Crop(0, Phase.FORWARD, Ref(0, 1), Ref(0, 2), 0, 5, 16, 8, False))
-            == 4 * crop_pass_cycles(16, 8) + crop_latency_cycles(16, 8))
+            == 4 * crop_pass_cycles(16, 8) + crop_latency_cycles(16, 8) + BUFFER_READ_CYCLES)
     assert (_run(accel, Crop(0, Phase.BACKWARD_DATA, Ref(0, 1), Ref(0, 2), 0, 3, 16, 8, True))
-            == 3 * pad_pass_cycles(16, 8) + CROP_LATENCY)
+            == 3 * pad_pass_cycles(16, 8) + CROP_LATENCY + BUFFER_READ_CYCLES)
     a = Act(0, Phase.FORWARD, ActFunction.PWL, Ref(0, 1), Ref(0, 1), Ref(0, 2), 0, 1001, False)
     assert _run(_accel(activation={"lanes": 4}), a) == act_cycles(1001, 4) + BUFFER_READ_CYCLES
 

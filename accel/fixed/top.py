@@ -1,4 +1,4 @@
-"""Integer model of ``hdl/top.py``: conv GEMM and PWL descriptors executed on buffer images.
+"""Integer model of ``hdl/top.py``: conv GEMM, PWL and crop descriptors executed on buffer images.
 
 The top stores one complex value per buffer word and every conv-layer tensor bin major,
 ``[bin][d0][d1]`` in the tensor's logical order: inputs and output gradients ``[b][c]``,
@@ -7,8 +7,15 @@ its operands with strides that its phase gives (:func:`gemm_strides`), and an
 :class:`~accel.program.Act` reads and writes ``count`` consecutive words.  Executing the
 descriptors in program order on the images (:func:`execute`) gives the buffers' contents
 after the RTL has run the same program: the scoreboard only reorders what the program's
-dependencies allow.  The arithmetic is ``accel.fixed.mac.cmac_gemm`` and
-``accel.fixed.act.pwl_forward_real`` / ``pwl_backward_real``.
+dependencies allow.  The arithmetic is ``accel.fixed.mac.cmac_gemm``,
+``accel.fixed.act.pwl_forward_real`` / ``pwl_backward_real`` and
+``accel.fixed.crop.crop_half`` / ``pad_half``.
+
+A :class:`~accel.program.Crop` descriptor's operands are bin major over its ``count``
+planes (bin ``j`` of plane ``p`` at ``addr + j * count + p``), each plane holding the bins
+its consumer reads, in row-major half-spectrum order (:func:`crop_kept`): the n-point side
+(the crop's input, the pad's output) holds the ``(m + 1) x (m/2 + 1)`` bins the crop keeps
+-- a crop-aware conv layer's kept bins -- and the m-point side all ``m x (m/2 + 1)``.
 """
 from __future__ import annotations
 
@@ -16,10 +23,12 @@ from typing import Sequence
 
 import numpy as np
 
-from accel.program import Act, ActFunction, Descriptor, Gemm, GemmKind, Phase
+from accel.program import Act, ActFunction, Crop, Descriptor, Gemm, GemmKind, Phase
 
 from .act import PwlTable, pwl_backward_real, pwl_forward_real
 from .core import CTensor, int_range
+from .crop import crop_half, pad_half
+from .net import crop_keep
 from .mac import cmac_gemm
 
 
@@ -35,6 +44,13 @@ def gemm_strides(phase: Phase, m: int, n: int, k: int) -> tuple[int, int, int, i
     if phase == Phase.WEIGHT_GRADIENT:
         return 1, m, n, 1
     raise ValueError(f"phase: conv GEMMs run forward, backward-data or weight-gradient, got {phase.label}")
+
+
+def crop_kept(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns), row-major, of the bins of an n x (n/2 + 1) half spectrum that a crop
+    to ``m`` reads (``accel.fixed.net.crop_keep``): rows ``0 .. m/2`` and ``n - m/2 .. n - 1``,
+    columns ``0 .. m/2``."""
+    return np.nonzero(crop_keep(n, m))
 
 
 def pack(re: np.ndarray, im: np.ndarray, bits: int) -> np.ndarray:
@@ -91,6 +107,28 @@ def execute(descriptors: Sequence[Descriptor], images: list[tuple[np.ndarray, np
                 yi = pwl_forward_real(xi, table, rounding=rounding)
             ys = slice(d.y.addr, d.y.addr + d.count)
             out[d.y.buf][0][ys], out[d.y.buf][1][ys] = yr, yi
+        elif isinstance(d, Crop):
+            _crop(d, out, bits, rounding)
         else:
-            raise ValueError(f"{type(d).__name__}: the top's model runs conv Gemm and PWL Act descriptors")
+            raise ValueError(f"{type(d).__name__}: the top's model runs conv Gemm, PWL Act and Crop descriptors")
     return out
+
+
+def _crop(d: Crop, out: list[tuple[np.ndarray, np.ndarray]], bits: int, rounding: str) -> None:
+    """A crop (pad when ``d.adjoint``) of ``d.count`` planes in the layout of the module docstring."""
+    kr, kc = crop_kept(d.n, d.m)
+    small = d.m * (d.m // 2 + 1)
+    src_bins, dst_bins = (small, len(kr)) if d.adjoint else (len(kr), small)
+    isrc = d.src.addr + np.arange(src_bins)[None, :] * d.count + np.arange(d.count)[:, None]   # (planes, bins)
+    idst = d.dst.addr + np.arange(dst_bins)[None, :] * d.count + np.arange(d.count)[:, None]
+    x_re, x_im = out[d.src.buf][0][isrc], out[d.src.buf][1][isrc]
+    if d.adjoint:
+        g = CTensor(x_re.reshape(d.count, d.m, -1), x_im.reshape(d.count, d.m, -1), 0, bits)
+        y = pad_half(g, d.n, rounding=rounding)
+        y_re, y_im = y.re[:, kr, kc], y.im[:, kr, kc]
+    else:
+        full = [np.zeros((d.count, d.n, d.n // 2 + 1), np.int64) for _ in range(2)]
+        full[0][:, kr, kc], full[1][:, kr, kc] = x_re, x_im
+        y = crop_half(CTensor(full[0], full[1], 0, bits), d.m, rounding=rounding)
+        y_re, y_im = y.re.reshape(d.count, -1), y.im.reshape(d.count, -1)
+    out[d.dst.buf][0][idst], out[d.dst.buf][1][idst] = y_re, y_im

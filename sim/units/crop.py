@@ -12,11 +12,15 @@ The adjoint (the pad unit) writes the whole ``n x (n/2 + 1)`` padded half spectr
 per cycle, reading one input bin per kept bin and generating the zeros itself
 (``pad_pass_cycles(n, m)``); its last output is ``CROP_LATENCY`` cycles after its last
 beat.
+
+Both read their operands through the buffers' synchronous read, one cycle between a beat's
+address and its data (``BUFFER_READ_CYCLES``), so results are complete that much later
+(measured on ``hdl/top.py``, which runs these descriptors).
 """
 from __future__ import annotations
 
 from accel.fixed.crop import CROP_LATENCY, crop_latency_cycles, crop_pass_cycles, crop_skipped, pad_pass_cycles
-from accel.program import Crop
+from accel.program import BUFFER_READ_CYCLES, Crop
 
 from . import Expansion, Machine, Work, merge
 
@@ -48,4 +52,4 @@ def expand(d: Crop, m: Machine) -> Expansion:
                "crop_fold_adds": d.count * fold_adds(d.m)}
     compute = d.count * per
     occ = max(compute, m.port_cycles(merge(reads, writes)))
-    return Expansion([Work(occ, compute, span - per)], reads, writes, ops=ops)
+    return Expansion([Work(occ, compute, span - per + BUFFER_READ_CYCLES)], reads, writes, ops=ops)
