@@ -40,14 +40,19 @@ Units and the descriptors they execute (the others are rejected by the decoder):
   through the instance of the descriptor's shape, one bin per cycle (``Top._crop_unit``).
   Operands are bin major over the descriptor's ``count`` planes, holding the bins their
   consumer reads (``accel.fixed.top``): the crop reads a crop-aware layer's kept bins and
-  writes the whole pooled spectrum, the pad the reverse.
+  writes the whole pooled spectrum, the pad the reverse.  A pool whose pooled side is a
+  crop-aware conv layer (lenet's pool1 before conv2) would need that side to hold only
+  the next layer's kept bins, which the descriptor does not say: such a chain is not
+  laid out consistently yet (the tests run pools whose pooled side is whole);
+* ``fft``: forward :class:`accel.program.Fft2d` on the engine built for its
+  ``(size, keep)`` (``TopParams.ffts``; one engine each, so ``fft.count`` must be 1): a
+  walker streams the stored samples one per cycle (``Top._fft_unit``).
 
-Not in the top (rejected by the loader and the decoder): the 2-D FFT engines (a forward
-Fft2d's planes each leave the engine with their own block exponent, aligned by a pass the
-top does not have; ``tests/test_sim_rtl_agreement.py`` holds ``hdl/fft2d.py`` against the
-model's timing on its own), the sinc and dense GEMMs and the bias (they need the
-coefficient ROM and the classifier's real layout), the update, and DRAM transfers.  The top
-runs the part of an iteration held on chip.
+Not in the top (rejected by the loader and the decoder): the inverse 2-D FFT (no RTL yet),
+the sinc and dense GEMMs and the bias (they need the coefficient ROM and the classifier's
+real layout), the update, and DRAM transfers.  The top runs the part of an iteration held
+on chip, and does not block-normalize: outputs keep the exponent their unit gives them
+(an FFT plane its engine's), which ``accel.fixed.top`` models.
 
 Buffers: every unit lane can read or write any word of any buffer in every cycle, so the
 units never wait for a port, and the top agrees with the cycle model on programs whose
@@ -93,23 +98,28 @@ from accel.config import AcceleratorConfig, ConfigError
 from accel.fixed.act import ACT_LATENCY
 from accel.fixed.crop import check_sizes
 from accel.fixed.mac import CMAC_LATENCY
+from accel.fixed.fft import fft_latency
 from accel.program import (DESCRIPTOR_BITS, OPCODE_BITS, QUEUE_DEPTH, ROM, Act, ActFunction, Crop, Descriptor,
-                           Gemm, GemmKind, Phase, Program, ProgramError, encode, field_bits, validate)
+                           Fft2d, Gemm, GemmKind, Phase, Program, ProgramError, encode, field_bits, validate)
 
 from .act import PwlActivation
 from .cmac import ComplexMacArray
 from .crop import SpectralCrop, SpectralPad
+from .fft2d import FFT2D
 
 #: Units of the top, in trace order (bit i of ``start``/``end``/``done``).
-TOP_UNITS = ("mac", "act", "crop")
+TOP_UNITS = ("mac", "act", "crop", "fft")
 #: Decoder error codes (``error_code``), in priority order.
 ERRORS = {1: "unsupported opcode", 2: "unsupported kind, function or phase", 3: "buffer index out of range",
           4: "region id out of range", 5: "address past the buffer", 6: "empty work (a size field is 0)",
-          7: "shift past the accumulator", 8: "blocked GEMM (m0 or n0 not 0)", 9: "crop shape not built"}
+          7: "shift past the accumulator", 8: "blocked GEMM (m0 or n0 not 0)", 9: "crop or FFT shape not built"}
 
 _GEMM = field_bits(Gemm)
 _ACT = field_bits(Act)
 _CROP = field_bits(Crop)
+_FFT = field_bits(Fft2d)
+# Crop and Fft2d keep src and dst at the same bits
+assert all(_CROP[f"{r}.{p}"] == _FFT[f"{r}.{p}"] for r in ("src", "dst") for p in ("buf", "region", "addr"))
 # both kinds keep their three buffer operands at the same bits (checked here once)
 assert all(_GEMM[f"{g}.{p}"] == _ACT[f"{a}.{p}"] for g, a in zip("abc", "xgy") for p in ("buf", "region", "addr"))
 
@@ -127,15 +137,21 @@ class TopParams:
     buffers: tuple[tuple[str, int], ...]     # (name, depth in words)
     regions: int
     pools: tuple[tuple[int, int], ...] = ()  # (n, m) of each crop/pad pair
+    ffts: tuple[tuple[int, int], ...] = ()   # (size, keep) of each forward 2-D FFT engine
+    twiddle_bits: int = 18
 
     @classmethod
     def from_accel(cls, accel: AcceleratorConfig, regions: int = 64,
-                   pools: Sequence[tuple[int, int]] | None = None) -> "TopParams":
+                   pools: Sequence[tuple[int, int]] | None = None,
+                   ffts: Sequence[tuple[int, int]] | None = None) -> "TopParams":
         """The top of ``accel``: one complex value per buffer word, so the data, weight and
         gradient formats must be equal and half the word width (ConfigError otherwise).
         ``pools``: the spectral-pooling shapes ``(n, m)`` it gets a crop and a pad unit for
         (default: the largest transform halved, ``fft.max_points -> max_points / 2``, as
-        ``fdaccel verilog``'s ``crop.v`` and ``pad.v``)."""
+        ``fdaccel verilog``'s ``crop.v`` and ``pad.v``); ``ffts``: the ``(size, keep)`` of
+        the forward 2-D FFT engines (``keep == size``: every column; default: one engine of
+        ``fft.max_points``, as ``fft2d.v``).  The top builds one engine per shape: it runs
+        ``Fft2d`` descriptors when ``fft.count`` is 1."""
         f = accel.formats
         if not f.data_bits == f.weight_bits == f.grad_bits:
             raise ConfigError(f"formats: the top needs data_bits == weight_bits == grad_bits, got "
@@ -157,9 +173,18 @@ class TopParams:
                 raise ConfigError(f"pools[{i}]: {exc}") from None
         if len(set(pools)) != len(pools):
             raise ConfigError(f"pools: each (n, m) once, got {list(pools)}")
+        ffts = ((n, n),) if ffts is None else tuple((int(a), int(b)) for a, b in ffts)
+        for i, (size, keep) in enumerate(ffts):
+            if size < 4 or size > n or size & (size - 1):
+                raise ConfigError(f"ffts[{i}]: size must be a power of two 4..fft.max_points={n}, got {size}")
+            if keep != size and not (2 <= keep < size and keep % 2 == 0):
+                raise ConfigError(f"ffts[{i}]: keep must be the size or an even 2..size-2, got {keep}")
+        if len(set(ffts)) != len(ffts):
+            raise ConfigError(f"ffts: each (size, keep) once, got {list(ffts)}")
         return cls(accel.mac_array.rows, accel.mac_array.cols, accel.activation.lanes, accel.activation.segments,
                    f.data_bits, accel.mac_array.acc_bits, f.rounding,
-                   tuple((s.name, int(s.kbytes * 1024 * 8) // s.word_bits) for s in accel.sram), regions, pools)
+                   tuple((s.name, int(s.kbytes * 1024 * 8) // s.word_bits) for s in accel.sram), regions, pools,
+                   ffts, f.twiddle_bits)
 
 
 def _extents(d: Descriptor) -> list[tuple[str, int]]:
@@ -169,6 +194,9 @@ def _extents(d: Descriptor) -> list[tuple[str, int]]:
     if isinstance(d, Crop):
         big, small = (d.m + 1) * (d.m // 2 + 1), d.m * (d.m // 2 + 1)
         return [("src", d.count * (small if d.adjoint else big)), ("dst", d.count * (big if d.adjoint else small))]
+    if isinstance(d, Fft2d):
+        bins = d.size * (d.size // 2 + 1) if d.keep >= d.size else (d.keep + 1) * (d.keep // 2 + 1)
+        return [("src", -(-d.images * d.n * d.n // 2)), ("dst", d.images * bins)]
     out = [("x", d.count), ("y", d.count)]
     return out + [("g", d.count)] if d.backward else out
 
@@ -190,8 +218,16 @@ def check_descriptor(d: Descriptor, accel: AcceleratorConfig, p: TopParams) -> N
     elif isinstance(d, Crop):
         if (d.n, d.m) not in p.pools:
             raise ProgramError(f"Crop.n: the top has crop units for {list(p.pools)} (n, m), got ({d.n}, {d.m})")
+    elif isinstance(d, Fft2d):
+        if d.inverse:
+            raise ProgramError("Fft2d.inverse: the top's FFT engines run the forward transform")
+        if accel.fft.count != 1:
+            raise ProgramError(f"Fft2d: the top builds one FFT engine per shape, fft.count is {accel.fft.count}")
+        if (d.size, min(d.keep, d.size)) not in p.ffts:
+            raise ProgramError(f"Fft2d.size: the top has FFT engines for {list(p.ffts)} (size, keep), "
+                               f"got ({d.size}, {d.keep})")
     else:
-        raise ProgramError(f"{kind}: not executable by the top (it runs Gemm, Act and Crop descriptors)")
+        raise ProgramError(f"{kind}: not executable by the top (it runs Gemm, Act, Crop and Fft2d descriptors)")
     for name, words in _extents(d):
         ref = getattr(d, name)
         if ref.buf == ROM:
@@ -301,7 +337,8 @@ class Top(wiring.Component):
             "r0": ref, "r1": ref, "w": ref, "r1_active": 1,
             "wait_r0": 8, "wait_r1": 8, "wait_w": 8,
             "phase": 2, "bins": 24, "m": 17, "n": 13, "k": 17, "conj": 1, "shift": 6,
-            "count": 32, "backward": 1, "adjoint": 1, "pool": max(1, ceil_log2(max(1, len(self.p.pools)))),
+            "count": 32, "backward": 1, "adjoint": 1,
+            "unit_shape": max(1, ceil_log2(max(1, len(self.p.pools), len(self.p.ffts)))),
         })
 
     def elaborate(self, platform) -> Module:
@@ -420,26 +457,37 @@ class Top(wiring.Component):
         is_gemm = opcode == Gemm.OPCODE
         is_act = opcode == Act.OPCODE
         is_crop = opcode == Crop.OPCODE
+        is_fft = opcode == Fft2d.OPCODE
         unit = Signal(2)          # the index in TOP_UNITS
-        m.d.comb += unit.eq(Mux(is_crop, 2, is_act))
+        m.d.comb += unit.eq(Mux(is_fft, 3, Mux(is_crop, 2, is_act)))
         d = Signal(entry)
         refs = [("r0", "a", "src"), ("r1", "b", None), ("w", "c", "dst")]
         for slot, g, c in refs:
             for part in ("buf", "region", "addr"):
-                value = fld(f"{g}.{part}") if c is None else Mux(is_crop, fld(f"{c}.{part}", _CROP), fld(f"{g}.{part}"))
+                value = (fld(f"{g}.{part}") if c is None
+                         else Mux(is_crop | is_fft, fld(f"{c}.{part}", _CROP), fld(f"{g}.{part}")))
                 m.d.comb += getattr(getattr(d, slot), part).eq(value)
         backward = fld("backward", _ACT)
         crop_n, crop_m = fld("n", _CROP), fld("m", _CROP)
         pool_hit = [(crop_n == a) & (crop_m == b) for a, b in p.pools]
         pool_ok = Cat(*pool_hit).any() if p.pools else Const(0)
+        f_size, f_keep = fld("size", _FFT), fld("keep", _FFT)
+        f_keep_eff = Mux(f_keep >= f_size, f_size, f_keep)
+        fft_hit = [(f_size == a) & (f_keep_eff == b) for a, b in p.ffts]
+        fft_ok = Cat(*fft_hit).any() if p.ffts else Const(0)
         m.d.comb += [d.r1_active.eq(is_gemm | (is_act & backward)), d.phase.eq(fld("phase")),
-                     d.bins.eq(fld("bins")), d.m.eq(Mux(is_crop, crop_m, fld("m"))),
-                     d.n.eq(Mux(is_crop, crop_n, fld("n"))), d.k.eq(fld("k")), d.conj.eq(fld("conj_b")),
-                     d.shift.eq(fld("shift")), d.count.eq(Mux(is_crop, fld("count", _CROP), fld("count", _ACT))),
+                     d.bins.eq(fld("bins")), d.m.eq(Mux(is_fft, f_size, Mux(is_crop, crop_m, fld("m")))),
+                     d.n.eq(Mux(is_fft, fld("n", _FFT), Mux(is_crop, crop_n, fld("n")))),
+                     d.k.eq(Mux(is_fft, f_keep_eff, fld("k"))), d.conj.eq(fld("conj_b")),
+                     d.shift.eq(fld("shift")),
+                     d.count.eq(Mux(is_fft, fld("images", _FFT), Mux(is_crop, fld("count", _CROP), fld("count", _ACT)))),
                      d.backward.eq(backward), d.adjoint.eq(fld("adjoint", _CROP))]
         for i, hit in enumerate(pool_hit):
-            with m.If(hit):
-                m.d.comb += d.pool.eq(i)
+            with m.If(is_crop & hit):
+                m.d.comb += d.unit_shape.eq(i)
+        for i, hit in enumerate(fft_hit):
+            with m.If(is_fft & hit):
+                m.d.comb += d.unit_shape.eq(i)
         # the queue entry: with the counters it waits on, snapshot at dispatch
         dq = Signal(entry)
         m.d.comb += [dq.eq(d), dq.wait_r0.eq(count_of(w_iss, d.r0)), dq.wait_r1.eq(count_of(w_iss, d.r1)),
@@ -447,9 +495,9 @@ class Top(wiring.Component):
         bad = Signal(4)
         active = [(d.r0, 1), (d.r1, d.r1_active), (d.w, 1)]
         checks = [
-            (1, ~(is_gemm | is_act | is_crop)),
+            (1, ~(is_gemm | is_act | is_crop | is_fft)),
             (2, Mux(is_gemm, (fld("kind") != GemmKind.CONV) | (d.phase == Phase.UPDATE),
-                    is_act & (fld("function", _ACT) != ActFunction.PWL))),
+                    (is_act & (fld("function", _ACT) != ActFunction.PWL)) | (is_fft & fld("inverse", _FFT)))),
             (3, Cat(*[en & (r.buf >= nb) for r, en in active]).any()),
             (4, Cat(*[en & (r.region >= R) for r, en in active]).any()),
             (5, Cat(*[en & (r.addr >= _select([Const(dp, aw + 1) for _, dp in p.buffers], r.buf, aw + 1))
@@ -457,7 +505,7 @@ class Top(wiring.Component):
             (6, Mux(is_gemm, (d.bins == 0) | (d.m == 0) | (d.n == 0) | (d.k == 0), d.count == 0)),
             (7, is_gemm & (d.shift >= p.acc_bits)),
             (8, is_gemm & ((fld("m0") != 0) | (fld("n0") != 0))),
-            (9, is_crop & ~pool_ok),
+            (9, (is_crop & ~pool_ok) | (is_fft & ~fft_ok)),
         ]
         for code, cond in reversed(checks):
             with m.If(cond):
@@ -664,6 +712,8 @@ class Top(wiring.Component):
         # ---------------------------------------------------------------- crop unit
         crop_last, start_crop, crop_done, crop_idle = self._crop_unit(
             m, queues[2], ready_to_start, read_lane, write_group, bump, (r_rel, w_done), entry)
+        fft_last, start_fft, fft_done, fft_idle = self._fft_unit(
+            m, queues[3], ready_to_start, read_lane, write_group, bump, (r_rel, w_done), entry)
 
         # ---------------------------------------------------------------- counter updates
         # Each event is decoded once into a one-hot vector over (buffer, region) (only
@@ -680,10 +730,11 @@ class Top(wiring.Component):
                     m.d.sync += table[b][r].eq(table[b][r] + sum(h[(b << rb) | r] for h in hots))
 
         # ---------------------------------------------------------------- trace
-        m.d.comb += [self.start.eq(Cat(start_mac, start_act, start_crop)), self.end.eq(Cat(last, alast, crop_last)),
-                     self.done.eq(Cat(mac_done, act_done, crop_done)),
+        m.d.comb += [self.start.eq(Cat(start_mac, start_act, start_crop, start_fft)),
+                     self.end.eq(Cat(last, alast, crop_last, fft_last)),
+                     self.done.eq(Cat(mac_done, act_done, crop_done, fft_done)),
                      self.idle.eq((~held | err) & (mcount == 0) & (acount == 0) & ~busy & ~abusy & ~q_valid & ~aq_valid
-                                  & (tq_count == 0) & (bq_count == 0) & crop_idle)]
+                                  & (tq_count == 0) & (bq_count == 0) & crop_idle & fft_idle)]
         return m
 
     def _crop_unit(self, m: Module, queue, ready_to_start, read_lane, write_group, bump, tables,
@@ -757,9 +808,9 @@ class Top(wiring.Component):
         bump(r_rel, cur.r0, last)
         # the beat stage: the read word arrives one cycle after its address
         b_valid, b_kept, b_adj = Signal(name="crop_beat"), Signal(), Signal()
-        b_pool = Signal(len(cur.pool))
+        b_pool = Signal(len(cur.unit_shape))
         m.d.sync += [b_valid.eq(beat & (~cur.adjoint | read)), b_kept.eq(read), b_adj.eq(cur.adjoint),
-                     b_pool.eq(cur.pool)]
+                     b_pool.eq(cur.unit_shape)]
         cl = data.View(data.StructLayout({"re": signed(vb), "im": signed(vb)}), word)
         done_events, idle_terms = [], [~busy, count == 0, ~b_valid]
         track = data.StructLayout({"buf": 3, "region": 8, "addr": aw, "count": 32})
@@ -785,7 +836,7 @@ class Top(wiring.Component):
                 pass_end = obin == per - 1
                 done = Signal(name=f"{kind}_{pn}_{pm}_done")
                 m.d.comb += done.eq(fire & pass_end & (oplane + 1 == fh.count))
-                self._fifo(m, fq, fq_count, start & (head.pool == i) & (head.adjoint == adjoint), done, f_new)
+                self._fifo(m, fq, fq_count, start & (head.unit_shape == i) & (head.adjoint == adjoint), done, f_new)
                 with m.If(fire):
                     m.d.sync += obin.eq(Mux(pass_end, 0, obin + 1))
                     with m.If(pass_end):
@@ -817,6 +868,114 @@ class Top(wiring.Component):
         m.d.comb += [crop_done.eq(Cat(*done_events).any() if done_events else 0),
                      idle.eq(Cat(*idle_terms).all())]
         return last, start, crop_done, idle
+
+    def _fft_unit(self, m: Module, queue, ready_to_start, read_lane, write_group, bump, tables,
+                  entry: data.StructLayout) -> tuple[Value, Value, Value, Value]:
+        """The FFT unit: a walker that streams a forward :class:`~accel.program.Fft2d`
+        descriptor's images into the :class:`hdl.fft2d.FFT2D` engine built for its
+        ``(size, keep)``, and one output tracker per engine.
+
+        Walker: one sample of the ``size x size`` image per cycle, image after image; the
+        ``n x n`` stored samples (plane major, two per word: even samples in the low half)
+        are read one cycle ahead, the zero padding is not stored.  Tracker: the engine's
+        bins leave column by column, rows bit-reversed; the kept ones (all rows, or the
+        ``keep + 1`` a crop reads) are written bin major over the descriptor's planes, at
+        ``dst + kept bin * images + plane``.  The engine's per-image block exponent (its
+        normalization shift) is not stored: the top does not normalize
+        (``accel.fixed.top``).  Returns (last walker cycle, start, done, idle)."""
+        p, aw, vb = self.p, self.aw, self.p.value_bits
+        r_rel, w_done = tables
+        slots, count, pop = queue
+        head = slots[0]
+        busy = Signal(name="fft_busy")
+        start = Signal(name="fft_start")
+        m.d.comb += [start.eq(~busy & ready_to_start(slots, count)), pop.eq(start)]
+        cur_r = Signal(entry, name="fft_cur")
+        cur = Signal(entry, name="fft_cur_e")
+        m.d.comb += cur.eq(Mux(start, head.as_value(), cur_r.as_value()))
+        with m.If(start):
+            m.d.sync += [busy.eq(1), cur_r.eq(head)]
+        active = busy | start
+        regs = {"r": Signal(11, name="fft_r"), "c": Signal(11, name="fft_c"), "plane": Signal(32, name="fft_plane"),
+                "sample": Signal(aw + 1, name="fft_sample")}
+        e = {}
+        for name, reg in regs.items():
+            e[name] = Signal(len(reg), name=f"fft_{name}_e")
+            m.d.comb += e[name].eq(Mux(start, 0, reg))
+        n, size = cur.n[:11], cur.m[:12]
+        r, c = e["r"], e["c"]
+        read = active & (r < n) & (c < n)
+        end_row = c == size - 1
+        end_image = end_row & (r == size - 1)
+        last = Signal(name="fft_last")
+        m.d.comb += last.eq(active & end_image & (e["plane"] + 1 == cur.count))
+        word = read_lane(cur.r0.buf, (cur.r0.addr + (e["sample"] >> 1))[:aw], read)
+        with m.If(active):
+            m.d.sync += [reg.eq(e[name]) for name, reg in regs.items()]
+            with m.If(read):
+                m.d.sync += regs["sample"].eq(e["sample"] + 1)
+            with m.If(end_image):
+                m.d.sync += [regs["r"].eq(0), regs["c"].eq(0), regs["plane"].eq(e["plane"] + 1)]
+                with m.If(e["plane"] + 1 == cur.count):
+                    m.d.sync += busy.eq(0)
+            with m.Elif(end_row):
+                m.d.sync += [regs["c"].eq(0), regs["r"].eq(r + 1)]
+            with m.Else():
+                m.d.sync += regs["c"].eq(c + 1)
+        bump(r_rel, cur.r0, last)
+        b_valid, b_read, b_odd = Signal(name="fft_beat"), Signal(), Signal()
+        b_shape = Signal(len(cur.unit_shape))
+        m.d.sync += [b_valid.eq(active), b_read.eq(read), b_odd.eq(e["sample"][0]), b_shape.eq(cur.unit_shape)]
+        sample = Mux(b_odd, word[vb:2 * vb], word[:vb])
+        done_events, idle_terms = [], [~busy, count == 0, ~b_valid]
+        track = data.StructLayout({"buf": 3, "region": 8, "addr": aw, "count": 32})
+        for i, (fsize, keep) in enumerate(p.ffts):
+            eng = FFT2D(fsize, keep=keep if keep < fsize else None, data_bits=vb, twiddle_bits=p.twiddle_bits)
+            m.submodules[f"fft2d_{fsize}_{keep}"] = eng
+            m.d.comb += [eng.i.valid.eq(b_valid & (b_shape == i)), eng.i.payload.eq(Mux(b_read, sample, 0)),
+                         eng.o.ready.eq(1)]
+            fq = [Signal(track, name=f"fft2d_{fsize}_{keep}_owed_{k}") for k in range(2)]
+            fq_count = Signal(range(3), name=f"fft2d_{fsize}_{keep}_owed")
+            f_new = Signal(track)
+            m.d.comb += [f_new.buf.eq(head.w.buf), f_new.region.eq(head.w.region), f_new.addr.eq(head.w.addr),
+                         f_new.count.eq(head.count)]
+            fh = fq[0]
+            bits = fsize.bit_length() - 1
+            cols = eng.cols
+            j = Signal(bits, name=f"fft2d_{fsize}_{keep}_j")
+            v = Signal(range(cols), name=f"fft2d_{fsize}_{keep}_v")
+            plane = Signal(32, name=f"fft2d_{fsize}_{keep}_plane")
+            u = Cat(*[j[k] for k in reversed(range(bits))])
+            fire = eng.o.valid
+            image_end = (j == fsize - 1) & (v == cols - 1)
+            done = Signal(name=f"fft2d_{fsize}_{keep}_done")
+            m.d.comb += done.eq(fire & image_end & (plane + 1 == fh.count))
+            self._fifo(m, fq, fq_count, start & (head.unit_shape == i), done, f_new)
+            with m.If(fire):
+                m.d.sync += j.eq(j + 1)
+                with m.If(j == fsize - 1):
+                    m.d.sync += v.eq(Mux(v == cols - 1, 0, v + 1))
+                    with m.If(v == cols - 1):
+                        m.d.sync += plane.eq(Mux(done, 0, plane + 1))
+            if keep < fsize:
+                h = keep // 2
+                kept_row = (u <= h) | (u >= fsize - h)
+                row = Mux(u <= h, u, u - (fsize - keep - 1))
+            else:
+                kept_row, row = Const(1), u
+            kidx = Signal(aw, name=f"fft2d_{fsize}_{keep}_kidx")
+            m.d.comb += kidx.eq(row * cols + v)
+            waddr = fh.addr + (kidx * fh.count[:aw])[:aw] + plane
+            write_group(fh.buf, waddr[:aw], [Cat(eng.o.payload.x.re, eng.o.payload.x.im)], Cat(Const(1)),
+                        fire & kept_row)
+            bump(w_done, fh, done)
+            done_events.append(done)
+            idle_terms.append(fq_count == 0)
+        fft_done = Signal(name="fft_done")
+        idle = Signal(name="fft_idle")
+        m.d.comb += [fft_done.eq(Cat(*done_events).any() if done_events else 0),
+                     idle.eq(Cat(*idle_terms).all())]
+        return last, start, fft_done, idle
 
     @staticmethod
     def _fifo(m: Module, slots: list[Signal], count: Signal, push, pop, new) -> None:

@@ -18,7 +18,7 @@ from accel.config import AcceleratorConfig, ConvLayer
 from accel.fixed.core import CTensor
 from accel.fixed.net import normalize
 from accel.fixed.top import pack, table_words, unpack
-from accel.program import Act, ActFunction, Crop, Gemm, GemmKind, Program
+from accel.program import Act, ActFunction, Crop, Fft2d, Gemm, GemmKind, Program
 from hdl.top import TopParams
 from sim.engine import Run, execute
 from sim.run import Simulation
@@ -36,14 +36,19 @@ class Fragment:
     layer: int
 
 
-def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool = False) -> Fragment:
-    """The fragment of conv layer ``layer`` (and its PWL activation, ``layer + 1``, and its
-    pooling, ``layer + 2``) of a simulated iteration; every operand must be resident (on
-    chip), else AssertionError."""
+def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool = False,
+                  with_fft: bool = False) -> Fragment:
+    """The fragment of conv layer ``layer`` (and its PWL activation, ``layer + 1``, its
+    pooling, ``layer + 2``, and for the first layer the input's forward FFT) of a
+    simulated iteration; every operand must be resident (on chip), else AssertionError --
+    but the FFT's input, which the schedule loads from DRAM: it is preloaded where that
+    load puts it."""
     assert isinstance(sim.net.layers[layer], ConvLayer)
     descs = []
     for d in sim.schedule.program.descriptors:
-        if isinstance(d, Gemm) and d.kind == GemmKind.CONV and d.layer == layer:
+        if with_fft and isinstance(d, Fft2d) and not d.inverse and layer == 0:
+            descs.append(d)
+        elif isinstance(d, Gemm) and d.kind == GemmKind.CONV and d.layer == layer:
             descs.append(d)
         elif with_act and isinstance(d, Act) and d.function == ActFunction.PWL and d.layer == layer + 1:
             descs.append(d)
@@ -55,6 +60,12 @@ def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool =
     images = [np.zeros(int(s.kbytes * 1024 * 8) // s.word_bits, np.int64) for s in sim.accel.sram]
     written: set[tuple[int, int]] = set()
     for d in descs:
+        if isinstance(d, Fft2d):                    # n x n real samples, plane major, two per word
+            x = sim.values.slots["x"].t.re.reshape(-1, d.n * d.n)[d.first:d.first + d.images].ravel()
+            x = np.concatenate([x, np.zeros(len(x) % 2, np.int64)])
+            images[d.src.buf][d.src.addr:d.src.addr + len(x) // 2] = pack(x[0::2], x[1::2], vb)
+            written.add((d.dst.buf, d.dst.region))
+            continue
         for name, ref in d.refs():
             key = (ref.buf, ref.region)
             assert ref.region >= FIRST_RESIDENT_REGION and key in by_region, f"{name} is staged through DRAM"
@@ -108,15 +119,19 @@ def model_times(program: Program, accel: AcceleratorConfig) -> tuple[Run, dict[s
     and done cycles (one transaction per descriptor for the top's units).  Asserts that no
     transaction is port-bound (the top gives each lane its own buffer port)."""
     run = execute(program, accel)
-    assert all(len(e.works) == 1 and e.works[0].occupancy == e.works[0].compute for e in run.expansions), \
+    assert all(w.occupancy == w.compute for e in run.expansions for w in e.works), \
         "port-bound descriptor: raise the buffers' banks"
-    order = np.argsort(run.tx["desc"], kind="stable")
-    return run, {"dispatch": [int(t) for t in run.desc_issue],
-                 **{k: [int(t) for t in run.tx[k][order]] for k in ("start", "end", "done")}}
+    n = len(program.descriptors)
+    desc, start, end = run.tx["desc"], run.tx["start"], run.tx["end"]
+    first = [int(start[desc == i].min()) for i in range(n)]     # a descriptor's transactions (an FFT's
+    final = [int(end[desc == i].max()) for i in range(n)]       # images) run back to back
+    return run, {"dispatch": [int(t) for t in run.desc_issue], "start": first, "end": final,
+                 "done": [int(t) for t in run.desc_done]}
 
 
 def params_for(accel: AcceleratorConfig, fragment: Fragment) -> TopParams:
     """The top for ``accel`` with a scoreboard just big enough for the fragment's regions."""
     regions = max(ref.region for d in fragment.program.descriptors for _, ref in d.refs()) + 1
     pools = sorted({(d.n, d.m) for d in fragment.program.descriptors if isinstance(d, Crop)})
-    return TopParams.from_accel(accel, regions=regions, pools=pools or None)
+    ffts = sorted({(d.size, min(d.keep, d.size)) for d in fragment.program.descriptors if isinstance(d, Fft2d)})
+    return TopParams.from_accel(accel, regions=regions, pools=pools or None, ffts=ffts or None)

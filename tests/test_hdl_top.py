@@ -6,14 +6,17 @@ import pytest
 
 from accel.config import load_accelerator
 from accel.fixed.top import table_words
-from accel.program import (ROM, Act, ActFunction, Crop, DramLoad, Gemm, GemmKind, Phase, Program, ProgramError, Ref,
+from accel.program import (ROM, Act, ActFunction, Crop, DramLoad, Fft2d, Gemm, GemmKind, Phase, Program, ProgramError, Ref,
                            encode)
 from hdl.build import UNITS, verilog
 from hdl.top import ERRORS, Top, TopParams, program_words, simulate_top
 
 ACCEL = load_accelerator({"mac_array": {"rows": 2, "cols": 2}, "activation": {"lanes": 2},
                           "sram": [{"name": n, "kbytes": 1, "banks": 64} for n in ("act", "weight", "grad")]})
-P = TopParams.from_accel(ACCEL, regions=8, pools=[(8, 4)])
+ACCEL1 = load_accelerator({"fft": {"max_points": 16, "count": 1}, "mac_array": {"rows": 2, "cols": 2},
+                           "activation": {"lanes": 2},
+                           "sram": [{"name": n, "kbytes": 1, "banks": 64} for n in ("act", "weight", "grad")]})
+P = TopParams.from_accel(ACCEL1, regions=8, pools=[(8, 4)], ffts=[(8, 4)])
 F = Phase.FORWARD
 
 
@@ -24,8 +27,8 @@ def _gemm(**kw):
     return Gemm(**f)
 
 
-def _words(*descs):
-    return program_words(Program(tuple(descs), (), ("l",)), ACCEL, P)
+def _words(*descs, accel=ACCEL1):
+    return program_words(Program(tuple(descs), (), ("l",)), accel, P)
 
 
 @pytest.mark.parametrize("desc, match", [
@@ -41,10 +44,20 @@ def _words(*descs):
     (DramLoad(0, F, 0, Ref(0, 1), 0, 4), "not executable by the top"),
     (Crop(0, F, Ref(0, 1), Ref(0, 2, 128), 0, 2, 16, 8, False), r"crop units for \[\(8, 4\)\]"),
     (Crop(0, F, Ref(0, 1, 240), Ref(0, 2, 128), 0, 2, 8, 4, False), "past buffer 'act'"),
+    (Fft2d(0, F, Ref(0, 1), Ref(0, 2, 64), 0, 2, 8, 8, 4, True), "forward transform"),
+    (Fft2d(0, F, Ref(0, 1), Ref(0, 2, 64), 0, 2, 16, 16, 16, False), r"FFT engines for \[\(8, 4\)\]"),
 ])
 def test_loader_rejects(desc, match):
     with pytest.raises(ProgramError, match=match):
         _words(_gemm(), desc)
+
+
+def test_loader_rejects_fft_with_two_engines():
+    with pytest.raises(ProgramError, match="fft.count is 2"):
+        _words(Fft2d(0, F, Ref(0, 1), Ref(0, 2, 64), 0, 2, 8, 8, 4, False), accel=load_accelerator(
+            {"fft": {"max_points": 16, "count": 2}, "mac_array": {"rows": 2, "cols": 2},
+             "activation": {"lanes": 2}, "sram": [{"name": n, "kbytes": 1, "banks": 64}
+                                                   for n in ("act", "weight", "grad")]}))
 
 
 def test_decoder_flags_and_never_executes():
@@ -57,6 +70,7 @@ def test_decoder_flags_and_never_executes():
         5: sum(w << (32 * i) for i, w in enumerate(encode(_gemm(c=Ref(0, 2, 300))))),
         8: sum(w << (32 * i) for i, w in enumerate(encode(_gemm(n0=1)))),
         9: sum(w << (32 * i) for i, w in enumerate(encode(Crop(0, F, Ref(0, 1), Ref(0, 2, 128), 0, 2, 16, 8, False)))),
+        2: sum(w << (32 * i) for i, w in enumerate(encode(Fft2d(0, F, Ref(0, 1), Ref(0, 2, 64), 0, 2, 8, 8, 4, True)))),
     }
     for code, bad in cases.items():
         words = _words(good) + [bad] + _words(good)

@@ -1,4 +1,4 @@
-"""Integer model of ``hdl/top.py``: conv GEMM, PWL and crop descriptors executed on buffer images.
+"""Integer model of ``hdl/top.py``: conv GEMM, PWL, crop and forward FFT descriptors executed on buffer images.
 
 The top stores one complex value per buffer word and every conv-layer tensor bin major,
 ``[bin][d0][d1]`` in the tensor's logical order: inputs and output gradients ``[b][c]``,
@@ -16,6 +16,13 @@ planes (bin ``j`` of plane ``p`` at ``addr + j * count + p``), each plane holdin
 its consumer reads, in row-major half-spectrum order (:func:`crop_kept`): the n-point side
 (the crop's input, the pad's output) holds the ``(m + 1) x (m/2 + 1)`` bins the crop keeps
 -- a crop-aware conv layer's kept bins -- and the m-point side all ``m x (m/2 + 1)``.
+A forward :class:`~accel.program.Fft2d` reads ``images`` planes of ``n x n`` real samples,
+plane major, two per word (even samples in the low half), and writes each plane's half
+spectrum (``accel.fixed.fft2d.fft2d_half``, zero-padded to ``size``) the same way, bin major
+over the kept bins of a crop to ``keep`` (all bins if ``keep >= size``).  Planes keep the
+engine's own exponents: like every output here, the mantissas are not block-normalized
+(the top has no normalization pass; ``accel.fixed.net`` aligns FFT planes and normalizes
+the other outputs when their readers read them).
 """
 from __future__ import annotations
 
@@ -23,11 +30,12 @@ from typing import Sequence
 
 import numpy as np
 
-from accel.program import Act, ActFunction, Crop, Descriptor, Gemm, GemmKind, Phase
+from accel.program import Act, ActFunction, Crop, Descriptor, Fft2d, Gemm, GemmKind, Phase
 
 from .act import PwlTable, pwl_backward_real, pwl_forward_real
 from .core import CTensor, int_range
 from .crop import crop_half, pad_half
+from .fft2d import fft2d_half
 from .net import crop_keep
 from .mac import cmac_gemm
 
@@ -79,9 +87,11 @@ def table_words(table: PwlTable, segments: int) -> list[int]:
 
 
 def execute(descriptors: Sequence[Descriptor], images: list[tuple[np.ndarray, np.ndarray]], table: PwlTable,
-            acc_bits: int, bits: int, rounding: str = "half_up") -> list[tuple[np.ndarray, np.ndarray]]:
-    """Run conv GEMM and PWL descriptors in order on buffer images ((re, im) mantissa arrays
-    per buffer, ``bits`` wide); returns the new images (the inputs are not changed)."""
+            acc_bits: int, bits: int, rounding: str = "half_up",
+            twiddle_bits: int = 18) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Run conv GEMM, PWL, crop and forward FFT descriptors in order on buffer images ((re,
+    im) mantissa arrays per buffer, ``bits`` wide); returns the new images (the inputs are
+    not changed)."""
     out = [(re.copy(), im.copy()) for re, im in images]
     for d in descriptors:
         if isinstance(d, Gemm) and d.kind == GemmKind.CONV:
@@ -109,9 +119,32 @@ def execute(descriptors: Sequence[Descriptor], images: list[tuple[np.ndarray, np
             out[d.y.buf][0][ys], out[d.y.buf][1][ys] = yr, yi
         elif isinstance(d, Crop):
             _crop(d, out, bits, rounding)
+        elif isinstance(d, Fft2d) and not d.inverse:
+            _fft(d, out, bits, twiddle_bits)
         else:
-            raise ValueError(f"{type(d).__name__}: the top's model runs conv Gemm, PWL Act and Crop descriptors")
+            raise ValueError(f"{type(d).__name__}: the top's model runs conv Gemm, PWL Act, Crop and forward "
+                             "Fft2d descriptors")
     return out
+
+
+def fft_kept(size: int, keep: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns), row-major, of the bins a forward FFT of ``size`` stores: those a
+    crop to ``keep`` reads, or all if ``keep >= size``."""
+    return crop_kept(size, keep) if keep < size else np.nonzero(np.ones((size, size // 2 + 1), bool))
+
+
+def _fft(d: Fft2d, out: list[tuple[np.ndarray, np.ndarray]], bits: int, twiddle_bits: int) -> None:
+    """A forward 2-D FFT of ``d.images`` planes in the layout of the module docstring."""
+    s = np.arange(d.images * d.n * d.n)
+    words = out[d.src.buf][0][d.src.addr + s // 2], out[d.src.buf][1][d.src.addr + s // 2]
+    x = np.where(s % 2 == 0, words[0], words[1]).reshape(d.images, d.n, d.n)
+    x = np.pad(x, [(0, 0), (0, d.size - d.n), (0, d.size - d.n)])
+    keep = d.keep if d.keep < d.size else None
+    kr, kc = fft_kept(d.size, d.keep)
+    for p in range(d.images):             # the engine normalizes each image on its own
+        y = fft2d_half(CTensor(x[p], np.zeros_like(x[p]), 0, bits), twiddle_bits=twiddle_bits, keep=keep)
+        idst = d.dst.addr + np.arange(len(kr)) * d.images + p
+        out[d.dst.buf][0][idst], out[d.dst.buf][1][idst] = y.re[kr, kc], y.im[kr, kc]
 
 
 def _crop(d: Crop, out: list[tuple[np.ndarray, np.ndarray]], bits: int, rounding: str) -> None:
