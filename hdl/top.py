@@ -757,25 +757,11 @@ class Top(wiring.Component):
         are not stored).  Returns (last walker cycle, start, done, idle)."""
         p, aw, vb = self.p, self.aw, self.p.value_bits
         r_rel, w_done = tables
-        slots, count, pop = queue
-        head = slots[0]
-        busy = Signal(name="crop_busy")
-        start = Signal(name="crop_start")
-        m.d.comb += [start.eq(~busy & ready_to_start(slots, count)), pop.eq(start)]
-        cur_r = Signal(entry, name="crop_cur")
-        cur = Signal(entry, name="crop_cur_e")
-        m.d.comb += cur.eq(Mux(start, head.as_value(), cur_r.as_value()))
-        with m.If(start):
-            m.d.sync += [busy.eq(1), cur_r.eq(head)]
-        active = busy | start
+        head, count, busy, start, cur, active = self._walker_head(m, "crop", queue, ready_to_start, entry)
         regs = {"u": Signal(11, name="crop_u"), "v": Signal(11, name="crop_v"), "plane": Signal(32, name="crop_plane"),
                 "base": Signal(aw, name="crop_base"), "ptr": Signal(aw, name="crop_ptr"),
                 "bubble": Signal(name="crop_bubble")}
-        init = {"u": 0, "v": 0, "plane": 0, "base": head.r0.addr, "ptr": head.r0.addr, "bubble": 0}
-        e = {}
-        for name, reg in regs.items():
-            e[name] = Signal(len(reg), name=f"crop_{name}_e")
-            m.d.comb += e[name].eq(Mux(start, init[name], reg))
+        e = self._in_effect(m, "crop", regs, start, {"base": head.r0.addr, "ptr": head.r0.addr})
         n, h, half = cur.n[:11], cur.m[1:12], cur.n[1:11]
         u, v = e["u"], e["v"]
         kept = ((u <= h) | (u >= n - h)) & (v <= h)
@@ -813,7 +799,6 @@ class Top(wiring.Component):
                      b_pool.eq(cur.unit_shape)]
         cl = data.View(data.StructLayout({"re": signed(vb), "im": signed(vb)}), word)
         done_events, idle_terms = [], [~busy, count == 0, ~b_valid]
-        track = data.StructLayout({"buf": 3, "region": 8, "addr": aw, "count": 32})
         for i, (pn, pm) in enumerate(p.pools):
             for adjoint in (False, True):
                 kind = "pad" if adjoint else "crop"
@@ -822,21 +807,15 @@ class Top(wiring.Component):
                 m.d.comb += [unit.i.valid.eq(b_valid & (b_pool == i) & (b_adj == adjoint)),
                              unit.i.payload.re.eq(Mux(b_kept, cl.re, 0)), unit.i.payload.im.eq(Mux(b_kept, cl.im, 0)),
                              unit.o.ready.eq(1)]
-                # descriptors whose outputs this instance still owes, oldest first
-                fq = [Signal(track, name=f"{kind}_{pn}_{pm}_owed_{k}") for k in range(2)]
-                fq_count = Signal(range(3), name=f"{kind}_{pn}_{pm}_owed")
-                f_new = Signal(track)
-                m.d.comb += [f_new.buf.eq(head.w.buf), f_new.region.eq(head.w.region), f_new.addr.eq(head.w.addr),
-                             f_new.count.eq(head.count)]
-                fh = fq[0]
+                done = Signal(name=f"{kind}_{pn}_{pm}_done")
+                fh, owed = self._owed(m, f"{kind}_{pn}_{pm}", head,
+                                      start & (head.unit_shape == i) & (head.adjoint == adjoint), done)
                 per = pn * (pn // 2 + 1) if adjoint else pm * (pm // 2 + 1)
                 obin = Signal(range(per), name=f"{kind}_{pn}_{pm}_bin")
                 oplane = Signal(32, name=f"{kind}_{pn}_{pm}_plane")
                 fire = unit.o.valid
                 pass_end = obin == per - 1
-                done = Signal(name=f"{kind}_{pn}_{pm}_done")
                 m.d.comb += done.eq(fire & pass_end & (oplane + 1 == fh.count))
-                self._fifo(m, fq, fq_count, start & (head.unit_shape == i) & (head.adjoint == adjoint), done, f_new)
                 with m.If(fire):
                     m.d.sync += obin.eq(Mux(pass_end, 0, obin + 1))
                     with m.If(pass_end):
@@ -862,7 +841,7 @@ class Top(wiring.Component):
                 write_group(fh.buf, waddr[:aw], [Cat(unit.o.payload.x.re, unit.o.payload.x.im)], Cat(Const(1)), wen)
                 bump(w_done, fh, done)
                 done_events.append(done)
-                idle_terms.append(fq_count == 0)
+                idle_terms.append(owed == 0)
         crop_done = Signal(name="crop_done")
         idle = Signal(name="crop_idle")
         m.d.comb += [crop_done.eq(Cat(*done_events).any() if done_events else 0),
@@ -885,23 +864,10 @@ class Top(wiring.Component):
         (``accel.fixed.top``).  Returns (last walker cycle, start, done, idle)."""
         p, aw, vb = self.p, self.aw, self.p.value_bits
         r_rel, w_done = tables
-        slots, count, pop = queue
-        head = slots[0]
-        busy = Signal(name="fft_busy")
-        start = Signal(name="fft_start")
-        m.d.comb += [start.eq(~busy & ready_to_start(slots, count)), pop.eq(start)]
-        cur_r = Signal(entry, name="fft_cur")
-        cur = Signal(entry, name="fft_cur_e")
-        m.d.comb += cur.eq(Mux(start, head.as_value(), cur_r.as_value()))
-        with m.If(start):
-            m.d.sync += [busy.eq(1), cur_r.eq(head)]
-        active = busy | start
+        head, count, busy, start, cur, active = self._walker_head(m, "fft", queue, ready_to_start, entry)
         regs = {"r": Signal(11, name="fft_r"), "c": Signal(11, name="fft_c"), "plane": Signal(32, name="fft_plane"),
                 "sample": Signal(aw + 1, name="fft_sample")}
-        e = {}
-        for name, reg in regs.items():
-            e[name] = Signal(len(reg), name=f"fft_{name}_e")
-            m.d.comb += e[name].eq(Mux(start, 0, reg))
+        e = self._in_effect(m, "fft", regs, start, {})
         n, size = cur.n[:11], cur.m[:12]
         r, c = e["r"], e["c"]
         read = active & (r < n) & (c < n)
@@ -928,18 +894,13 @@ class Top(wiring.Component):
         m.d.sync += [b_valid.eq(active), b_read.eq(read), b_odd.eq(e["sample"][0]), b_shape.eq(cur.unit_shape)]
         sample = Mux(b_odd, word[vb:2 * vb], word[:vb])
         done_events, idle_terms = [], [~busy, count == 0, ~b_valid]
-        track = data.StructLayout({"buf": 3, "region": 8, "addr": aw, "count": 32})
         for i, (fsize, keep) in enumerate(p.ffts):
             eng = FFT2D(fsize, keep=keep if keep < fsize else None, data_bits=vb, twiddle_bits=p.twiddle_bits)
             m.submodules[f"fft2d_{fsize}_{keep}"] = eng
             m.d.comb += [eng.i.valid.eq(b_valid & (b_shape == i)), eng.i.payload.eq(Mux(b_read, sample, 0)),
                          eng.o.ready.eq(1)]
-            fq = [Signal(track, name=f"fft2d_{fsize}_{keep}_owed_{k}") for k in range(2)]
-            fq_count = Signal(range(3), name=f"fft2d_{fsize}_{keep}_owed")
-            f_new = Signal(track)
-            m.d.comb += [f_new.buf.eq(head.w.buf), f_new.region.eq(head.w.region), f_new.addr.eq(head.w.addr),
-                         f_new.count.eq(head.count)]
-            fh = fq[0]
+            done = Signal(name=f"fft2d_{fsize}_{keep}_done")
+            fh, owed = self._owed(m, f"fft2d_{fsize}_{keep}", head, start & (head.unit_shape == i), done)
             bits = fsize.bit_length() - 1
             cols = eng.cols
             j = Signal(bits, name=f"fft2d_{fsize}_{keep}_j")
@@ -948,9 +909,7 @@ class Top(wiring.Component):
             u = Cat(*[j[k] for k in reversed(range(bits))])
             fire = eng.o.valid
             image_end = (j == fsize - 1) & (v == cols - 1)
-            done = Signal(name=f"fft2d_{fsize}_{keep}_done")
             m.d.comb += done.eq(fire & image_end & (plane + 1 == fh.count))
-            self._fifo(m, fq, fq_count, start & (head.unit_shape == i), done, f_new)
             with m.If(fire):
                 m.d.sync += j.eq(j + 1)
                 with m.If(j == fsize - 1):
@@ -970,12 +929,50 @@ class Top(wiring.Component):
                         fire & kept_row)
             bump(w_done, fh, done)
             done_events.append(done)
-            idle_terms.append(fq_count == 0)
+            idle_terms.append(owed == 0)
         fft_done = Signal(name="fft_done")
         idle = Signal(name="fft_idle")
         m.d.comb += [fft_done.eq(Cat(*done_events).any() if done_events else 0),
                      idle.eq(Cat(*idle_terms).all())]
         return last, start, fft_done, idle
+
+    @staticmethod
+    def _walker_head(m: Module, name: str, queue, ready_to_start, entry: data.StructLayout):
+        """A unit that runs one descriptor at a time from its queue: (queue head, queue count,
+        busy, start, the descriptor in effect this cycle, active = busy or starting)."""
+        slots, count, pop = queue
+        head = slots[0]
+        busy = Signal(name=f"{name}_busy")
+        start = Signal(name=f"{name}_start")
+        m.d.comb += [start.eq(~busy & ready_to_start(slots, count)), pop.eq(start)]
+        cur_r = Signal(entry, name=f"{name}_cur")
+        cur = Signal(entry, name=f"{name}_cur_e")
+        m.d.comb += cur.eq(Mux(start, head.as_value(), cur_r.as_value()))
+        with m.If(start):
+            m.d.sync += [busy.eq(1), cur_r.eq(head)]
+        return head, count, busy, start, cur, busy | start
+
+    @staticmethod
+    def _in_effect(m: Module, name: str, regs: dict[str, Signal], start, init: dict) -> dict[str, Signal]:
+        """Per walker register, its value in effect this cycle: ``init`` (0 if absent) in
+        the start cycle, else the register."""
+        e = {}
+        for key, reg in regs.items():
+            e[key] = Signal(len(reg), name=f"{name}_{key}_e")
+            m.d.comb += e[key].eq(Mux(start, init.get(key, 0), reg))
+        return e
+
+    def _owed(self, m: Module, name: str, head, push, done) -> tuple[Value, Signal]:
+        """The descriptors whose outputs an instance still owes, oldest first (pushed when
+        one starts on it, popped on ``done``): (the oldest's destination and count, how many)."""
+        track = data.StructLayout({"buf": 3, "region": 8, "addr": self.aw, "count": 32})
+        fq = [Signal(track, name=f"{name}_owed_{k}") for k in range(2)]
+        owed = Signal(range(3), name=f"{name}_owed")
+        new = Signal(track)
+        m.d.comb += [new.buf.eq(head.w.buf), new.region.eq(head.w.region), new.addr.eq(head.w.addr),
+                     new.count.eq(head.count)]
+        self._fifo(m, fq, owed, push, done, new)
+        return fq[0], owed
 
     @staticmethod
     def _fifo(m: Module, slots: list[Signal], count: Signal, push, pop, new) -> None:

@@ -35,6 +35,11 @@ TINY = {"name": "tiny", "dataset": "random", "input": {"channels": 1, "size": 8}
                    {"type": "pool", "size": 4}, {"type": "dense", "classes": 3}]}
 
 
+#: Buffers that hold a lenet-digits conv block on chip, with ports that never bind.
+LENET_SRAM = [{"name": "act", "kbytes": 512, "banks": 64}, {"name": "weight", "kbytes": 256, "banks": 64},
+              {"name": "grad", "kbytes": 512, "banks": 64}]
+
+
 def _sim(accel, net, batch):
     b = iteration_batch(net, batch)
     fixed = FixedNet(net, accel, seed=net.training.seed)
@@ -102,9 +107,7 @@ def test_lenet_conv1_block_verilator():
     not write; see hdl/top.py.)"""
     accel = load_accelerator({"fft": {"max_points": 16, "count": 1}, "mac_array": {"rows": 4, "cols": 4},
                               "activation": {"lanes": 4},
-                              "sram": [{"name": "act", "kbytes": 512, "banks": 64},
-                                       {"name": "weight", "kbytes": 256, "banks": 64},
-                                       {"name": "grad", "kbytes": 512, "banks": 64}]})
+                              "sram": LENET_SRAM})
     sim = _sim(accel, load_network("lenet-digits"), 32)
     fr = conv_fragment(sim, 0, with_act=True, with_fft=True)
     kinds = [(type(d).__name__, d.phase.label) for d in fr.program.descriptors]
@@ -124,9 +127,7 @@ def test_lenet_conv2_verilator():
     GEMMs after them read unnormalized outputs, so there only ``accel.fixed.top`` and the
     first GEMM's output compare): every GEMM output equals sim.values' bit for bit."""
     accel = load_accelerator({"mac_array": {"rows": 4, "cols": 4}, "activation": {"lanes": 4},
-                              "sram": [{"name": "act", "kbytes": 512, "banks": 64},
-                                       {"name": "weight", "kbytes": 256, "banks": 64},
-                                       {"name": "grad", "kbytes": 512, "banks": 64}]})
+                              "sram": LENET_SRAM})
     sim = _sim(accel, load_network("lenet-digits"), 32)
     fr = conv_fragment(sim, 3, with_act=True, with_pool=True)
     kinds = [(type(d).__name__, d.phase.label) for d in fr.program.descriptors]
