@@ -15,7 +15,8 @@ a few MHz off either way.  Prints a table and writes
 ``benchmarks/results/rtl_quality.json``.  Needs the ``[fpga]`` extra.
 
 The whole top (:func:`top_row`, run with the argument ``top``) is placed on an LFE5U-85F
-out of context: its flip-flop buffers need more LUTs than the 25F has.
+out of context with nextpnr's router2, as ``fdaccel synth --unit top`` places it
+(``hdl.build.synth_top``): its flip-flop buffers need more LUTs than the 25F has.
 
 The default configuration's 8 x 8 MAC array needs 8 * 8 * 3 = 192 MULT18X18D: more than
 the 25F's 28 and also more than the largest ECP5 (LFE5U-85F: 156), so the array row is a
@@ -77,27 +78,27 @@ def seed_sweep(text: str, unit: str, ooc: bool, first: float) -> dict:
 
 def top_row() -> dict:
     """The whole top (``hdl/top.py``: sequencer, scoreboard, banked multi-ported buffers,
-    MAC array, PWL lanes) as ``fdaccel synth --unit top`` builds it from the default
-    configuration (``hdl.build.synth_top_params``: 2 x 2 array, 2 lanes, 32-word buffers,
-    8 regions), on an LFE5U-85F out of context (``hdl.build.SYNTH_TOP_DEVICE``)."""
+    MAC array, PWL lanes, crop/pad and 2-D FFT engines) exactly as ``fdaccel synth --unit
+    top`` builds it from the default configuration (``hdl.build.synth_top``: 2 x 2 array,
+    2 lanes, 4-word buffers, 8 regions, on an LFE5U-85F out of context with nextpnr's
+    router2 towards 50 MHz, ``hdl.build.SYNTH_TOP_DEVICE``; about 11 minutes)."""
     from accel.config import load_accelerator
-    from hdl.build import SYNTH_TOP_DEVICE, synth_top_label, synth_top_params
-    from hdl.top import Top
-    p = synth_top_params(load_accelerator())
-    device = {**DEVICE, **SYNTH_TOP_DEVICE}
+    from hdl.build import SYNTH_TOP_DEVICE, synth_top
+    d = SYNTH_TOP_DEVICE
     t0 = time.perf_counter()
-    result = synth(verilog(Top(p), "top"), "top", **device)
-    row = {"unit": "top", "params": synth_top_label(p), **result, "out_of_context": device["out_of_context"],
-           "device": f"LFE5U-{device['device'][:-1].upper()}F-{device['speed']} {device['package']}",
-           "tool_seconds": round(time.perf_counter() - t0, 1)}
-    print(f"top {row['params']}: {result}", flush=True)
+    row = synth_top(load_accelerator(), target=DEVICE["target"])
+    row.update({"out_of_context": d["out_of_context"],
+                "device": f"LFE5U-{d['device'][:-1].upper()}F-6 {d['package']}",
+                "nextpnr": f"--router {d['router']} --freq {d['freq_mhz']:g}",
+                "tool_seconds": round(time.perf_counter() - t0, 1)})
+    print(f"top {row['params']}: {row}", flush=True)
     return row
 
 
 def main() -> None:
     """The unit rows, keeping the top's row from the existing JSON; ``python
-    benchmarks/rtl_quality.py top`` reruns only the top's row (nextpnr took over half an
-    hour on it) and keeps the others."""
+    benchmarks/rtl_quality.py top`` reruns only the top's row (about 11 minutes, as long
+    as ``fdaccel synth --unit top``) and keeps the others."""
     import json
     if sys.argv[1:] == ["top"]:
         old = json.loads(OUT.read_text())

