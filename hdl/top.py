@@ -70,8 +70,8 @@ mapping is conflict-free, and a conflict would stall a unit for a cycle the cycl
 -- whose ``banks`` bound a descriptor's aggregate word rate -- does not have.  No FPGA
 RAM has that many ports, so synthesis builds the buffers from flip-flops with a read
 multiplexer per port and a write multiplexer per word: the cost grows with words x
-ports, which is why ``fdaccel synth`` measures the top with 32-word buffers
-(:func:`hdl.build.synth_top_params`).  The default configuration's Verilog (192 KB of
+ports (about 550 LUT4 per word with the crop and FFT walkers' ports), which is why
+``fdaccel synth`` measures the top with 4-word buffers (:func:`hdl.build.synth_top_params`).  The default configuration's Verilog (192 KB of
 buffers) is for simulation; about 40% of its text is the buffers' zero initial contents,
 one line per word, which Amaranth always emits.
 
