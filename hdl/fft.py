@@ -70,7 +70,7 @@ from accel.fixed.fft import (
     twiddle_table,
 )
 
-from .stream import complex_layout
+from .stream import SkidBuffer, complex_layout
 
 __all__ = ["FFT", "DSP_KINDS", "LUTRAM_MAX_DEPTH", "ECP5_BRAM_MIN_DEPTH", "LOGIC_ROM_MAX_DEPTH",
            "ECP5_BRAM_ROM_MIN_DEPTH", "registered_multiply", "registered_ram", "registered_rom"]
@@ -188,34 +188,11 @@ def registered_ram(m: Module, ce: Value, width: int, depth: int, waddr: Value, w
     if width > 36 or depth > 512:
         raise ValueError(f"dsp='ecp5': a {depth} x {width} RAM does not fit one DP16KD (512 x 36)")
     wa = Signal(9, name=f"{name}_wa")
-    ra = Signal(9, name=f"{name}_ra")
     di = Signal(36, name=f"{name}_di")
-    do = Signal(36, name=f"{name}_do")
     wen = Signal(name=f"{name}_we")
-    m.d.comb += [wa.eq(waddr), ra.eq(raddr), di.eq(wdata), wen.eq(ce & we),
-                 data_.eq(do[:width])]
-    ports = {}
-    for k in range(18):
-        ports[f"i_DIA{k}"] = di[k]
-        ports[f"i_DIB{k}"] = di[18 + k]
-        ports[f"o_DOA{k}"] = do[k]
-        ports[f"o_DOB{k}"] = do[18 + k]
-    # 36-bit mode: ADA0-3 are the byte write enables, ADx5-13 the word address
-    for k in range(14):
-        ports[f"i_ADA{k}"] = wen if k < 4 else (0 if k == 4 else wa[k - 5])
-        ports[f"i_ADB{k}"] = 0 if k < 5 else ra[k - 5]
-    for k in range(3):
-        ports[f"i_CSA{k}"] = 0
-        ports[f"i_CSB{k}"] = 0
-    m.submodules[name] = Instance(
-        "DP16KD",
-        p_DATA_WIDTH_A=36, p_DATA_WIDTH_B=36, p_REGMODE_A="OUTREG", p_REGMODE_B="OUTREG",
-        p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC", p_CSDECODE_A="0b000",
-        p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
-        p_GSR="DISABLED",
-        i_CLKA=ClockSignal("sync"), i_CEA=ce, i_OCEA=ce, i_WEA=1, i_RSTA=0,
-        i_CLKB=ClockSignal("sync"), i_CEB=ce, i_OCEB=ce, i_WEB=0, i_RSTB=0,
-        **ports)
+    m.d.comb += [wa.eq(waddr), di.eq(wdata), wen.eq(ce & we)]
+    do = _dp16kd(m, name, ce, raddr, write=(wen, wa, di))
+    m.d.comb += data_.eq(do[:width])
     return data_
 
 
@@ -255,17 +232,30 @@ def registered_rom(m: Module, ce: Value, width: int, words: list[int], addr_next
             v |= units[16 * row + i] << (20 * i)
         if v:
             init[f"p_INITVAL_{row:02X}"] = Const(v, 320)
+    do = _dp16kd(m, name, ce, addr_next, init=init)
+    m.d.comb += q.eq(do[:width])
+    return q
+
+
+def _dp16kd(m: Module, name: str, ce: Value, raddr: Value, write: tuple | None = None,
+            init: dict | None = None) -> Signal:
+    """One ``DP16KD`` in 512 x 36 pseudo-dual-port mode with output registers: port B
+    reads ``raddr`` (clock and output enables ``ce``), port A writes ``write = (enable,
+    address, data)`` or is idle (a ROM, ``init`` its ``p_INITVAL_xx`` parameters).
+    Returns the 36-bit registered read data."""
     ra = Signal(9, name=f"{name}_ra")
     do = Signal(36, name=f"{name}_do")
-    m.d.comb += [ra.eq(addr_next), q.eq(do[:width])]
+    m.d.comb += ra.eq(raddr)
+    wen, wa, di = write if write is not None else (0, None, None)
     ports = {}
     for k in range(18):
-        ports[f"i_DIA{k}"] = 0
-        ports[f"i_DIB{k}"] = 0
+        ports[f"i_DIA{k}"] = di[k] if write is not None else 0
+        ports[f"i_DIB{k}"] = di[18 + k] if write is not None else 0
         ports[f"o_DOA{k}"] = do[k]
         ports[f"o_DOB{k}"] = do[18 + k]
+    # 36-bit mode: ADA0-3 are the byte write enables, ADx5-13 the word address
     for k in range(14):
-        ports[f"i_ADA{k}"] = 0
+        ports[f"i_ADA{k}"] = wen if k < 4 else (0 if k == 4 or write is None else wa[k - 5])
         ports[f"i_ADB{k}"] = 0 if k < 5 else ra[k - 5]
     for k in range(3):
         ports[f"i_CSA{k}"] = 0
@@ -275,11 +265,12 @@ def registered_rom(m: Module, ce: Value, width: int, words: list[int], addr_next
         p_DATA_WIDTH_A=36, p_DATA_WIDTH_B=36, p_REGMODE_A="OUTREG", p_REGMODE_B="OUTREG",
         p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC", p_CSDECODE_A="0b000",
         p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
-        p_GSR="DISABLED", **init,
-        i_CLKA=ClockSignal("sync"), i_CEA=0, i_OCEA=ce, i_WEA=0, i_RSTA=0,
+        p_GSR="DISABLED", **(init or {}),
+        i_CLKA=ClockSignal("sync"), i_CEA=ce if write is not None else 0, i_OCEA=ce,
+        i_WEA=1 if write is not None else 0, i_RSTA=0,
         i_CLKB=ClockSignal("sync"), i_CEB=ce, i_OCEB=ce, i_WEB=0, i_RSTB=0,
         **ports)
-    return q
+    return do
 
 
 def _increment(v: Value) -> Value:
@@ -594,48 +585,6 @@ class _Twiddle(Elaboratable):
         return m
 
 
-class _EnableSkid(wiring.Component):
-    """:class:`hdl.stream.SkidBuffer` (two entries, same transfers cycle for cycle) whose
-    ``i.ready`` is a flip-flop of its own, loaded with "at most one entry held" from the
-    next state, rather than a LUT on the entry count: the FFT uses it as the clock enable
-    of every pipeline register, and a LUT output there adds a level to the net with the
-    largest fanout of the design."""
-
-    def __init__(self, shape) -> None:
-        self._shape = shape
-        super().__init__({"i": In(stream.Signature(shape)), "o": Out(stream.Signature(shape))})
-
-    def elaborate(self, platform) -> Module:
-        m = Module()
-        head = Signal(self._shape, reset_less=True)
-        tail = Signal(self._shape, reset_less=True)
-        count = Signal(range(3))
-        ready = Signal(init=1)
-        push = self.i.valid & ready
-        pop = self.o.valid & self.o.ready
-        nxt = Signal(range(3))
-        m.d.comb += [
-            self.i.ready.eq(ready),
-            self.o.valid.eq(count != 0),
-            self.o.payload.eq(head),
-            nxt.eq(Mux(push & ~pop, count + 1, Mux(pop & ~push, count - 1, count))),
-        ]
-        m.d.sync += [count.eq(nxt), ready.eq(nxt < 2)]
-        with m.If(push & pop):
-            with m.If(count == 1):
-                m.d.sync += head.eq(self.i.payload)
-            with m.Else():
-                m.d.sync += [head.eq(tail), tail.eq(self.i.payload)]
-        with m.Elif(push):
-            with m.If(count == 0):
-                m.d.sync += head.eq(self.i.payload)
-            with m.Else():
-                m.d.sync += tail.eq(self.i.payload)
-        with m.Elif(pop):
-            m.d.sync += head.eq(tail)
-        return m
-
-
 class FFT(wiring.Component):
     """Streaming radix-2^2 SDF FFT: one complex sample per cycle, bit-reversed output.
 
@@ -692,7 +641,7 @@ class FFT(wiring.Component):
         m = Module()
         B, g = self.data_bits, self.guard_bits
         w = B + g
-        m.submodules.skid = skid = _EnableSkid(complex_layout(B))
+        m.submodules.skid = skid = SkidBuffer(complex_layout(B), ready_register=True)
         ce = Signal()
         m.d.comb += ce.eq(skid.i.ready)
 

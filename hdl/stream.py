@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 from typing import Any, Awaitable, Callable, Sequence
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.hdl import ShapeLike, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -39,7 +39,7 @@ def complex_layout(bits: int) -> data.StructLayout:
 
 
 class SkidBuffer(wiring.Component):
-    """Two-entry stream buffer with a registered ``i.ready``.
+    """Two-entry stream buffer; ``i.ready`` depends on registers only.
 
     ``i.ready`` is true while at most one entry is held, so a producer that asserts
     ``valid`` in a cycle where ``i.ready`` was high always finds room; the consumer's
@@ -50,6 +50,12 @@ class SkidBuffer(wiring.Component):
     ----------
     shape : ShapeLike
         Payload shape.
+    ready_register : bool
+        ``False``: ``i.ready`` is a LUT on the entry count.  ``True``: a flip-flop of its
+        own, loaded with "at most one entry held" from the next count -- the same value
+        every cycle, but no LUT between the register and its loads: the FFT uses it as the
+        clock enable of every pipeline register, where a LUT adds a level to the net with
+        the largest fanout of the design.
 
     Members
     -------
@@ -59,8 +65,9 @@ class SkidBuffer(wiring.Component):
         Output stream, in input order.
     """
 
-    def __init__(self, shape: ShapeLike) -> None:
+    def __init__(self, shape: ShapeLike, ready_register: bool = False) -> None:
         self._shape = shape
+        self._ready_register = ready_register
         super().__init__({"i": In(stream.Signature(shape)), "o": Out(stream.Signature(shape))})
 
     def elaborate(self, platform) -> Module:
@@ -72,11 +79,19 @@ class SkidBuffer(wiring.Component):
         count = Signal(range(3))
         push = self.i.valid & self.i.ready
         pop = self.o.valid & self.o.ready
+        nxt = Signal(range(3))
         m.d.comb += [
-            self.i.ready.eq(count < 2),
             self.o.valid.eq(count != 0),
             self.o.payload.eq(head),
+            nxt.eq(Mux(push & ~pop, count + 1, Mux(pop & ~push, count - 1, count))),
         ]
+        m.d.sync += count.eq(nxt)
+        if self._ready_register:
+            ready = Signal(init=1)
+            m.d.sync += ready.eq(nxt < 2)
+            m.d.comb += self.i.ready.eq(ready)
+        else:
+            m.d.comb += self.i.ready.eq(count < 2)
         with m.If(push & pop):
             with m.If(count == 1):
                 m.d.sync += head.eq(self.i.payload)
@@ -87,9 +102,8 @@ class SkidBuffer(wiring.Component):
                 m.d.sync += head.eq(self.i.payload)
             with m.Else():
                 m.d.sync += tail.eq(self.i.payload)
-            m.d.sync += count.eq(count + 1)
         with m.Elif(pop):
-            m.d.sync += [head.eq(tail), count.eq(count - 1)]
+            m.d.sync += head.eq(tail)
         return m
 
 
