@@ -96,11 +96,13 @@ from amaranth.utils import ceil_log2
 
 from accel.config import AcceleratorConfig, ConfigError
 from accel.fixed.act import ACT_LATENCY
-from accel.fixed.crop import check_sizes
+from accel.fixed.crop import (CROP_LATENCY, check_sizes, crop_latency_cycles, crop_pass_cycles,
+                               pad_pass_cycles)
+from accel.fixed.fft2d import fft2d_interval, fft2d_latency
 from accel.fixed.mac import CMAC_LATENCY
-from accel.fixed.fft import fft_latency
-from accel.program import (DESCRIPTOR_BITS, OPCODE_BITS, QUEUE_DEPTH, ROM, Act, ActFunction, Crop, Descriptor,
-                           Fft2d, Gemm, GemmKind, Phase, Program, ProgramError, encode, field_bits, validate)
+from accel.program import (BUFFER_READ_CYCLES, DESCRIPTOR_BITS, OPCODE_BITS, QUEUE_DEPTH, ROM, Act, ActFunction,
+                           Crop, Descriptor, Fft2d, Gemm, GemmKind, Phase, Program, ProgramError, encode,
+                           field_bits, validate)
 
 from .act import PwlActivation
 from .cmac import ComplexMacArray
@@ -808,8 +810,14 @@ class Top(wiring.Component):
                              unit.i.payload.re.eq(Mux(b_kept, cl.re, 0)), unit.i.payload.im.eq(Mux(b_kept, cl.im, 0)),
                              unit.o.ready.eq(1)]
                 done = Signal(name=f"{kind}_{pn}_{pm}_done")
+                if adjoint:
+                    per_in, tail = pad_pass_cycles(pn, pm), CROP_LATENCY
+                else:
+                    per_in = crop_pass_cycles(pn, pm)
+                    tail = crop_latency_cycles(pn, pm) - per_in
                 fh, owed = self._owed(m, f"{kind}_{pn}_{pm}", head,
-                                      start & (head.unit_shape == i) & (head.adjoint == adjoint), done)
+                                      start & (head.unit_shape == i) & (head.adjoint == adjoint), done,
+                                      1 + -(-(tail + BUFFER_READ_CYCLES) // per_in))
                 per = pn * (pn // 2 + 1) if adjoint else pm * (pm // 2 + 1)
                 obin = Signal(range(per), name=f"{kind}_{pn}_{pm}_bin")
                 oplane = Signal(32, name=f"{kind}_{pn}_{pm}_plane")
@@ -900,7 +908,10 @@ class Top(wiring.Component):
             m.d.comb += [eng.i.valid.eq(b_valid & (b_shape == i)), eng.i.payload.eq(Mux(b_read, sample, 0)),
                          eng.o.ready.eq(1)]
             done = Signal(name=f"fft2d_{fsize}_{keep}_done")
-            fh, owed = self._owed(m, f"fft2d_{fsize}_{keep}", head, start & (head.unit_shape == i), done)
+            interval = fft2d_interval(fsize)
+            tail = fft2d_latency(fsize) - interval + eng.cols * fsize + BUFFER_READ_CYCLES
+            fh, owed = self._owed(m, f"fft2d_{fsize}_{keep}", head, start & (head.unit_shape == i), done,
+                                  1 + -(-tail // interval))
             bits = fsize.bit_length() - 1
             cols = eng.cols
             j = Signal(bits, name=f"fft2d_{fsize}_{keep}_j")
@@ -962,12 +973,16 @@ class Top(wiring.Component):
             m.d.comb += e[key].eq(Mux(start, init.get(key, 0), reg))
         return e
 
-    def _owed(self, m: Module, name: str, head, push, done) -> tuple[Value, Signal]:
+    def _owed(self, m: Module, name: str, head, push, done, depth: int) -> tuple[Value, Signal]:
         """The descriptors whose outputs an instance still owes, oldest first (pushed when
-        one starts on it, popped on ``done``): (the oldest's destination and count, how many)."""
+        one starts on it, popped on ``done``): (the oldest's destination and count, how
+        many).  ``depth``: the most that can be owed at once, ``1 + ceil(tail / pass)``
+        for an instance whose results trail its last input by ``tail`` cycles and whose
+        shortest descriptor (one pass) occupies it ``pass`` cycles."""
         track = data.StructLayout({"buf": 3, "region": 8, "addr": self.aw, "count": 32})
-        fq = [Signal(track, name=f"{name}_owed_{k}") for k in range(2)]
-        owed = Signal(range(3), name=f"{name}_owed")
+        depth = max(2, depth)
+        fq = [Signal(track, name=f"{name}_owed_{k}") for k in range(depth)]
+        owed = Signal(range(depth + 1), name=f"{name}_owed")
         new = Signal(track)
         m.d.comb += [new.buf.eq(head.w.buf), new.region.eq(head.w.region), new.addr.eq(head.w.addr),
                      new.count.eq(head.count)]

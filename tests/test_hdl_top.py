@@ -102,3 +102,33 @@ def test_table_words_pad_segments():
     from accel.fixed.act import PwlTable
     t = PwlTable(np.array([-5, 5]), np.array([1, 2, 3]), np.array([0, 1, 0]), 16)
     assert table_words(t, 4) == [-5, 5, 65535, 1, 2, 3, 0, 0, 1, 0, 0]
+
+
+@pytest.mark.parametrize("size, keep", [(4, 4), (8, 4)])
+def test_back_to_back_small_ffts(size, keep):
+    """Single-image Fft2d descriptors back to back: an engine's results trail its input by
+    more than one image interval, so several descriptors owe results at once.  Every
+    descriptor's cycles equal the cycle model's and the buffers ``accel.fixed.top``'s."""
+    import numpy as np
+    from accel.fixed.top import execute, pack, unpack
+    from tests.agreement import model_times
+    accel = load_accelerator({"fft": {"max_points": size, "count": 1}, "mac_array": {"rows": 2, "cols": 2},
+                              "activation": {"lanes": 2},
+                              "sram": [{"name": n, "kbytes": 1, "banks": 64} for n in ("act", "weight", "grad")]})
+    p = TopParams.from_accel(accel, regions=16, pools=[], ffts=[(size, keep)])
+    bins = size * (size // 2 + 1) if keep >= size else (keep + 1) * (keep // 2 + 1)
+    descs = [Fft2d(0, F, Ref(0, 1 + i, size * size // 2 * i), Ref(1, 8 + i, bins * i), i, 1, size, size, keep, False)
+             for i in range(5)]
+    program = Program(tuple(descs), (), ("l",))
+    rng = np.random.default_rng(size)
+    images = [[0] * depth for _, depth in p.buffers]
+    samples = rng.integers(-2000, 2000, 5 * size * size)
+    images[0][:len(samples) // 2] = [int(w) for w in pack(samples[0::2], samples[1::2], 16)]
+    run = simulate_top(p, program_words(program, accel, p), ["fft"] * 5, images, [])
+    _, times = model_times(program, accel)
+    assert run.error == 0
+    for key in ("dispatch", "start", "end", "done"):
+        assert getattr(run, key) == times[key], key
+    want = execute(descs, [unpack(np.array(im), 16) for im in images], None, 40, 16)
+    for b, (re, im) in enumerate(want):
+        assert run.images[b] == [int(w) for w in pack(re, im, 16)], f"buffer {b}"
