@@ -234,18 +234,6 @@ class NetworkConfig:
 
 # --------------------------------------------------------------------------- loading
 
-def _type_name(tp: Any) -> str:
-    if tp is bool:
-        return "a boolean"
-    if tp is int:
-        return "an integer"
-    if tp is float:
-        return "a number"
-    if tp is str:
-        return "a string"
-    return str(tp)
-
-
 def _convert(value: Any, tp: Any, path: str) -> Any:
     """Check ``value`` against annotation ``tp`` and convert it (mappings -> dataclasses)."""
     origin = typing.get_origin(tp)
@@ -408,18 +396,15 @@ def load_accelerator(source: str | Path | dict | None = None) -> AcceleratorConf
     return cfg
 
 
-def load_network(source: str | Path | dict | None = None) -> NetworkConfig:
-    """Load a network by built-in name, YAML path or dict (None: lenet-digits), and check
-    that its layers fit together (see :func:`accel.network.layer_shapes`)."""
-    from accel.network import layer_shapes
-
+def parse_network(source: str | Path | dict | None = None) -> NetworkConfig:
+    """Read a network by built-in name, YAML path or dict (None: lenet-digits) and check it
+    against the schema; its layers are named (``conv1``, ``act1``...).  Whether the layers
+    fit together is :func:`accel.network.load_network`'s check."""
     data = _read_yaml(_resolve(source, "network", "lenet-digits"), "network")
     cfg = _build(NetworkConfig, data, "")
     if not cfg.layers:
         raise ConfigError("layers: must be a non-empty list of layers")
-    cfg = _named(cfg)
-    layer_shapes(cfg)  # raises ConfigError on inconsistent shapes
-    return cfg
+    return _named(cfg)
 
 
 def _named(cfg: NetworkConfig) -> NetworkConfig:

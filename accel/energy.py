@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Protocol
 
 import yaml
 
@@ -260,7 +261,7 @@ class ErtTable:
         return actions[action]
 
     @classmethod
-    def from_yaml(cls, data: dict, path: str) -> "ErtTable":
+    def from_yaml(cls, data: dict, path: str) -> ErtTable:
         ert = data.get("ERT")
         if not isinstance(ert, dict) or not isinstance(ert.get("tables"), list):
             raise ConfigError(f"{path}.ERT.tables: an Accelergy ERT needs a list of tables")

@@ -70,12 +70,24 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from accel.config import ActLayer, ConvLayer, DenseLayer, NetworkConfig, PoolLayer
+from accel.layout import half_cols
 from accel.network import LayerShape, layer_shapes, pwl_apply, pwl_table
-from accel.spectral import (conv_fd, conv_fd_backward_data, conv_fd_weight_grad, half_cols,
-                            hermitian_part_of_half, sinc_interp, sinc_interp_adjoint,
-                            sinc_interp_adjoint_half, sinc_interp_half, spectral_pool,
-                            spectral_pool_adjoint, spectral_pool_adjoint_half, spectral_pool_half,
-                            to_full, to_half)
+from accel.spectral import (
+    conv_fd,
+    conv_fd_backward_data,
+    conv_fd_weight_grad,
+    hermitian_part_of_half,
+    sinc_interp,
+    sinc_interp_adjoint,
+    sinc_interp_adjoint_half,
+    sinc_interp_half,
+    spectral_pool,
+    spectral_pool_adjoint,
+    spectral_pool_adjoint_half,
+    spectral_pool_half,
+    to_full,
+    to_half,
+)
 
 Params = dict[str, np.ndarray]
 

@@ -6,10 +6,11 @@ Shapes are (channels, size): every frequency-domain tensor between layers is a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from accel.config import ActLayer, ConfigError, ConvLayer, DenseLayer, Layer, NetworkConfig, PoolLayer
+from accel.config import ActLayer, ConfigError, ConvLayer, DenseLayer, Layer, NetworkConfig, PoolLayer, parse_network
 
 
 def next_pow2(n: int) -> int:
@@ -68,6 +69,14 @@ def layer_shapes(net: NetworkConfig) -> list[LayerShape]:
     return shapes
 
 
+def load_network(source: str | Path | dict | None = None) -> NetworkConfig:
+    """Load a network by built-in name, YAML path or dict (None: lenet-digits), and check
+    that its layers fit together (:func:`layer_shapes`); ConfigError otherwise."""
+    cfg = parse_network(source)
+    layer_shapes(cfg)
+    return cfg
+
+
 def pwl_table(layer: ActLayer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Breakpoints (S-1), slopes (S) and intercepts (S) of the odd PWL activation.
 
@@ -96,3 +105,25 @@ def pwl_apply(x: np.ndarray, breakpoints: np.ndarray, slopes: np.ndarray,
     """Evaluate the PWL on a real array: (values, slopes used), for forward and backward."""
     seg = np.searchsorted(breakpoints, x, side="right")
     return slopes[seg] * x + intercepts[seg], slopes[seg]
+
+
+def read_sizes(shapes: list[LayerShape]) -> list[int]:
+    """For every layer, the crop size at which its input is read (its input size: all bins).
+
+    A cropping pool reads its input at its output size; bin-local layers (circular convs,
+    pwl and linear activations, pools that do not crop) read their input at the size their
+    own output is read at; spatial activations, zero-padded convs (their IFFT) and the
+    classifier read every bin.  Producers compute only the bins their reader reads (the
+    schedule, ``sim/schedule.py``, uses the same sizes)."""
+    keep = [s.in_size for s in shapes]
+    for i in range(len(shapes) - 1, -1, -1):
+        s = shapes[i]
+        layer = s.layer
+        nxt = keep[i + 1] if i + 1 < len(shapes) else s.out_size
+        if isinstance(layer, PoolLayer):
+            keep[i] = layer.size if layer.size < s.in_size else nxt
+        elif isinstance(layer, ConvLayer):
+            keep[i] = nxt if layer.padding == "circular" else s.in_size
+        elif isinstance(layer, ActLayer) and layer.kind != "spatial":
+            keep[i] = nxt
+    return keep

@@ -32,9 +32,10 @@ do not fit their widths or that an accelerator cannot execute.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from accel.config import AcceleratorConfig
 

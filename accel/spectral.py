@@ -29,12 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from accel.layout import half_cols
+
 # --------------------------------------------------------------------------- layouts
-
-
-def half_cols(n: int) -> int:
-    """Columns of the half (rfft2) layout of an n x n spectrum."""
-    return n // 2 + 1
 
 
 def to_half(X: np.ndarray) -> np.ndarray:

@@ -25,13 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accel.config import ConvLayer, load_accelerator, load_network  # noqa: E402
+from accel.config import ConvLayer, load_accelerator  # noqa: E402
 from accel.energy import load_table  # noqa: E402
-from accel.network import layer_shapes  # noqa: E402
-from accel.report import table, write_json  # noqa: E402
+from accel.network import (
+    layer_shapes,  # noqa: E402
+    load_network,  # noqa: E402
+    read_sizes,  # noqa: E402
+)
+from fdaccel.report import table, write_json  # noqa: E402
 from sim.costs import compare  # noqa: E402
 from sim.run import simulate  # noqa: E402
-from accel.fixed.net import read_sizes  # noqa: E402
 from sim.units.fft import half_columns, kept_rows  # noqa: E402
 
 NETWORKS = ("lenet-digits", "lenet-mnist", "cifar-small")

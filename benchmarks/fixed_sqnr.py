@@ -14,8 +14,8 @@ whole forward pass.  Prints a table and writes ``benchmarks/results/fixed_sqnr.j
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from accel.fixed.core import sqnr_db  # noqa: E402
 from accel.fixed.fft import fft_mantissas, to_natural_order  # noqa: E402
-from accel.report import table, write_json  # noqa: E402
+from fdaccel.report import table, write_json  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "fixed_sqnr.json"
 FFT_SIZES = (16, 64, 256)
@@ -52,10 +52,11 @@ def fft_rows() -> list[dict]:
 
 def network_rows() -> list[dict]:
     """SQNR of lenet-digits' first conv output and of its logits, fixed vs golden."""
-    from accel.config import load_accelerator, load_network
+    from accel.config import load_accelerator
     from accel.data import load_dataset
     from accel.fixed.net import FixedNet
     from accel.golden import GoldenNet
+    from accel.network import load_network
 
     net = load_network("lenet-digits")
     data = load_dataset(net)

@@ -20,19 +20,22 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from statistics import median
-from typing import Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accel.config import NetworkConfig, load_network  # noqa: E402
+from accel.config import NetworkConfig  # noqa: E402
 from accel.golden import GoldenNet, SpatialNet  # noqa: E402
-from accel.network import layer_shapes  # noqa: E402
-from accel.report import table, write_json  # noqa: E402
+from accel.network import (
+    layer_shapes,  # noqa: E402
+    load_network,  # noqa: E402
+)
+from fdaccel.report import table, write_json  # noqa: E402
 
 NETWORKS = {"lenet-digits": 15, "cifar-small": 5}  # name -> repeats
 BATCH = 32

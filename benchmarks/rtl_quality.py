@@ -27,14 +27,14 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from amaranth.lib import wiring  # noqa: E402
 
-from accel.report import table, write_json  # noqa: E402
+from fdaccel.report import table, write_json  # noqa: E402
 from hdl.act import PwlActivation  # noqa: E402
 from hdl.build import synth, verilog  # noqa: E402
 from hdl.cmac import ComplexMacArray  # noqa: E402

@@ -29,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import time  # noqa: E402
 
-from accel.config import load_accelerator, load_network  # noqa: E402
+from accel.config import load_accelerator  # noqa: E402
 from accel.fixed.net import FixedNet  # noqa: E402
-from accel.report import table, write_json  # noqa: E402
+from accel.network import load_network  # noqa: E402
+from fdaccel.report import table, write_json  # noqa: E402
 from sim.run import simulate  # noqa: E402
 from sim.values import iteration_batch  # noqa: E402
 
@@ -50,8 +51,8 @@ TOP_ACCEL = {"mac_array": {"rows": 4, "cols": 4}, "activation": {"lanes": 4},
 
 def three_ways() -> dict:
     """lenet-digits conv2's training phases on the cycle model, Verilator and Amaranth."""
+    from fdaccel.agreement import conv_fragment, model_times, params_for
     from hdl.top import program_words, run_top, simulate_top
-    from tests.agreement import conv_fragment, model_times, params_for
     accel = load_accelerator(TOP_ACCEL)
     net = load_network("lenet-digits")
     batch = iteration_batch(net, BATCH)

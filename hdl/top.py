@@ -85,9 +85,9 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, memory, stream, wiring
@@ -96,13 +96,29 @@ from amaranth.utils import ceil_log2
 
 from accel.config import AcceleratorConfig, ConfigError
 from accel.fixed.act import ACT_LATENCY
-from accel.fixed.crop import (CROP_LATENCY, check_sizes, crop_latency_cycles, crop_pass_cycles,
-                               pad_pass_cycles)
+from accel.fixed.crop import CROP_LATENCY, check_sizes, crop_latency_cycles, crop_pass_cycles, pad_pass_cycles
 from accel.fixed.fft2d import fft2d_interval, fft2d_latency
 from accel.fixed.mac import CMAC_LATENCY
-from accel.program import (BUFFER_READ_CYCLES, DESCRIPTOR_BITS, OPCODE_BITS, QUEUE_DEPTH, ROM, Act, ActFunction,
-                           Crop, Descriptor, Fft2d, Gemm, GemmKind, Phase, Program, ProgramError, encode,
-                           field_bits, validate)
+from accel.program import (
+    BUFFER_READ_CYCLES,
+    DESCRIPTOR_BITS,
+    OPCODE_BITS,
+    QUEUE_DEPTH,
+    ROM,
+    Act,
+    ActFunction,
+    Crop,
+    Descriptor,
+    Fft2d,
+    Gemm,
+    GemmKind,
+    Phase,
+    Program,
+    ProgramError,
+    encode,
+    field_bits,
+    validate,
+)
 
 from .act import PwlActivation
 from .cmac import ComplexMacArray
@@ -145,7 +161,7 @@ class TopParams:
     @classmethod
     def from_accel(cls, accel: AcceleratorConfig, regions: int = 64,
                    pools: Sequence[tuple[int, int]] | None = None,
-                   ffts: Sequence[tuple[int, int]] | None = None) -> "TopParams":
+                   ffts: Sequence[tuple[int, int]] | None = None) -> TopParams:
         """The top of ``accel``: one complex value per buffer word, so the data, weight and
         gradient formats must be equal and half the word width (ConfigError otherwise).
         ``pools``: the spectral-pooling shapes ``(n, m)`` it gets a crop and a pad unit for

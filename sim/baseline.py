@@ -30,8 +30,8 @@ import dataclasses
 
 from accel.config import AcceleratorConfig, ActLayer, ConfigError, ConvLayer, DenseLayer, NetworkConfig, PoolLayer
 from accel.fixed.mac import output_shift
-from accel.program import Act, ActFunction, Dense, Phase, Update
 from accel.network import LayerShape
+from accel.program import Act, ActFunction, Dense, Phase, Update
 
 from .schedule import Op, Operand, Schedule, Tensor, _Builder
 

@@ -127,28 +127,3 @@ def energy_rows(energy: IterationEnergy) -> list[list[Any]]:
 
 
 ENERGY_CSV_HEADERS = ["layer", "phase", "component", "action", "level", "count", "pj_each", "pj"]
-
-
-def write_plots(folder: str, cmp: Comparison, spans: list[tuple[str, int, int, str]], title: str) -> list[str]:
-    """The three report plots: energy per layer x phase stacked by unit, frequency vs
-    spatial (energy and cycles per layer), and the unit-utilization timeline."""
-    from pathlib import Path
-
-    from accel.report import plot_paired, plot_stacked, plot_timeline
-
-    out = Path(folder)
-    groups = [f"{n}/{p}" for n, p, _ in cmp.freq.layers]
-    comps = sorted({c for _, _, r in cmp.freq.layers for c in r.by("component")})
-    stacks = {c: [r.by("component").get(c, 0.0) / 1e6 for _, _, r in cmp.freq.layers] for c in comps}
-    rows = cmp.per_layer()
-    names = [r["layer"] for r in rows]
-    return [
-        str(plot_stacked(out / "energy_breakdown.png", groups, stacks, "energy (uJ)",
-                         f"{title}: energy per layer x phase, by unit ({cmp.freq.table})")),
-        str(plot_paired(out / "frequency_vs_spatial.png", names,
-                        {"frequency (uJ)": [r["frequency_pj"] / 1e6 for r in rows],
-                         "spatial (uJ)": [r["spatial_pj"] / 1e6 for r in rows]},
-                        "energy (uJ, log)", f"{title}: frequency vs spatial domain, per layer "
-                        f"(cycles: {cmp.spatial_cycles} spatial / {cmp.freq_cycles} frequency)")),
-        str(plot_timeline(out / "timeline.png", spans, f"{title}: unit timeline")),
-    ]

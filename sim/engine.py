@@ -38,14 +38,27 @@ everything else is idle (no issued work).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 import numpy as np
 
 from accel.config import AcceleratorConfig
-from accel.program import (DISPATCH_TO_START, QUEUE_DEPTH, Act, Bias, Crop, Dense, Descriptor, DramLoad,
-                           DramStore, Fft2d, Gemm, Program, Update)
+from accel.program import (
+    DISPATCH_TO_START,
+    QUEUE_DEPTH,
+    Act,
+    Bias,
+    Crop,
+    Dense,
+    Descriptor,
+    DramLoad,
+    DramStore,
+    Fft2d,
+    Gemm,
+    Program,
+    Update,
+)
 
 from .units import Expansion, Machine, act, crop, fft, mac, mem
 

@@ -63,16 +63,34 @@ the tensors by name: what ``sim/values.py`` needs to compute every descriptor's 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from accel.config import (AcceleratorConfig, ActLayer, ConfigError, ConvLayer, DenseLayer,
-                          NetworkConfig, PoolLayer)
-from accel.fixed.net import ShiftPlan, read_sizes
-from accel.network import LayerShape, layer_shapes
-from accel.program import (NO_LAYER, ROM, Act, ActFunction, Bias, Crop, Dense, Descriptor, DramLoad,
-                           DramStore, Fft2d, Gemm, GemmKind, Phase, Program, ProgramError, Ref,
-                           TensorInfo, Update, validate)
+from accel.config import AcceleratorConfig, ActLayer, ConfigError, ConvLayer, DenseLayer, NetworkConfig, PoolLayer
+from accel.fixed.layers import ShiftPlan
+from accel.network import LayerShape, layer_shapes, read_sizes
+from accel.program import (
+    NO_LAYER,
+    ROM,
+    Act,
+    ActFunction,
+    Bias,
+    Crop,
+    Dense,
+    Descriptor,
+    DramLoad,
+    DramStore,
+    Fft2d,
+    Gemm,
+    GemmKind,
+    Phase,
+    Program,
+    ProgramError,
+    Ref,
+    TensorInfo,
+    Update,
+    validate,
+)
 
 from .units import Machine
 from .units.crop import kept_bins

@@ -46,17 +46,29 @@ import numpy as np
 
 from accel.config import NetworkConfig
 from accel.data import load_dataset
-from accel.fixed.act import pwl_backward_real, pwl_fixed_table, pwl_forward_real, PwlTable
+from accel.fixed.act import PwlTable, pwl_backward_real, pwl_fixed_table, pwl_forward_real
 from accel.fixed.core import CTensor, Saturations, int_range, round_shift, saturate
 from accel.fixed.crop import crop_half, pad_half
+from accel.fixed.layers import (
+    Ctx,
+    add_dc_bias,
+    align_planes,
+    bias_grad_fixed,
+    fft2d_planes,
+    half_to_full,
+    hermitian_finish,
+    hermitian_pair_sums,
+    ifft2d_planes,
+    normalize,
+    quantized_matrix,
+)
 from accel.fixed.mac import check_widths, cmac_gemm
-from accel.fixed.net import (Ctx, FixedNet, add_dc_bias, align_planes, bias_grad_fixed, crop_mask,
-                             fft2d_planes, half_to_full, hermitian_finish, hermitian_pair_sums, ifft2d_planes,
-                             normalize, quantized_matrix)
+from accel.fixed.net import FixedNet
 from accel.fixed.update import sgd_step
+from accel.layout import crop_mask, half_cols
 from accel.network import LayerShape, layer_shapes, pwl_table
 from accel.program import Act, ActFunction, Bias, Crop, Dense, Descriptor, Fft2d, Gemm, GemmKind, Phase, Update
-from accel.spectral import half_cols, sinc_matrix
+from accel.spectral import sinc_matrix
 
 from .schedule import Schedule
 

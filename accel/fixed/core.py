@@ -31,7 +31,7 @@ class Saturations:
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def merge(self, other: "Saturations") -> None:
+    def merge(self, other: Saturations) -> None:
         for (unit, tensor), n in other.counts.items():
             self.add(unit, tensor, n)
 
@@ -133,7 +133,7 @@ class CTensor:
     @classmethod
     def from_complex(cls, x: np.ndarray, bits: int, exp: int | None = None,
                      sat: Saturations | None = None, unit: str = "", tensor: str = "",
-                     rounding: str = "half_up", headroom_bits: int = 0) -> "CTensor":
+                     rounding: str = "half_up", headroom_bits: int = 0) -> CTensor:
         """Quantize a complex array; with ``exp=None`` choose the exponent from its peak."""
         x = np.asarray(x, dtype=np.complex128)
         if exp is None:
@@ -143,7 +143,7 @@ class CTensor:
         im = quantize(x.imag, bits, exp, sat, unit, tensor, rounding)
         return cls(re, im, exp, bits)
 
-    def __getitem__(self, index) -> "CTensor":
+    def __getitem__(self, index) -> CTensor:
         return CTensor(self.re[index], self.im[index], self.exp, self.bits)
 
 

@@ -53,7 +53,7 @@ measures this on the RTL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -104,7 +104,7 @@ def _log2(n: int) -> int:
     return int(n).bit_length() - 1
 
 
-@lru_cache(maxsize=None)
+@cache
 def fft_plan(n: int) -> tuple[Stage, ...]:
     """The stage sequence of an ``n``-point transform, shared by the model and the RTL."""
     _log2(n)
@@ -158,7 +158,7 @@ def fft_multiplier_stages(n: int) -> int:
     return sum(st.kind == "twiddle" for st in fft_plan(n))
 
 
-@lru_cache(maxsize=None)
+@cache
 def twiddle_table(m: int, twiddle_bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Quantized ``W_m**e`` for ``e = 0..m-1``: ``(c, d, c + d)`` at scale ``2**(bits-2)``.
 

@@ -26,17 +26,17 @@ the other outputs when their readers read them).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
+from accel.layout import crop_keep
 from accel.program import Act, ActFunction, Crop, Descriptor, Fft2d, Gemm, GemmKind, Phase
 
 from .act import PwlTable, pwl_backward_real, pwl_forward_real
 from .core import CTensor, int_range
 from .crop import crop_half, pad_half
 from .fft2d import fft2d_half
-from .net import crop_keep
 from .mac import cmac_gemm
 
 

@@ -34,6 +34,9 @@ import numpy as np
 
 from .core import CTensor, Saturations, exponent_for, round_shift, saturate
 
+#: Momentum mantissa width beyond the gradient width: ``mom_bits = grad_bits + 8``.
+MOMENTUM_EXTRA_BITS = 8
+
 
 @dataclass(frozen=True)
 class SgdFormat:

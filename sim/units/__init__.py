@@ -22,13 +22,12 @@ from dataclasses import dataclass, field
 from math import ceil
 
 from accel.config import AcceleratorConfig, ConfigError
+from accel.fixed.update import MOMENTUM_EXTRA_BITS
 from accel.program import ROM
 
 #: The simulator's three on-chip buffers, by role: spectra and activations, weights,
 #: gradients.  Each holds complex values of the matching format width.
 BUFFER_ROLES = ("act", "weight", "grad")
-#: Momentum mantissas are ``grad_bits + 8`` wide (accel/fixed/update.py's default format).
-MOMENTUM_EXTRA_BITS = 8
 
 
 @dataclass(frozen=True)

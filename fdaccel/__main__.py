@@ -1,0 +1,6 @@
+"""``python -m fdaccel`` runs the ``fdaccel`` command line."""
+import sys
+
+from fdaccel.cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""``fdaccel train``: errors are one line with exit status 2; a short run writes its report."""
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from fdaccel.cli import main
+from fdaccel.training import MODELS
+
+TINY = {"name": "tiny", "dataset": "random", "input": {"channels": 1, "size": 8},
+        "layers": [{"type": "conv", "out_channels": 2, "kernel": 3},
+                   {"type": "act", "kind": "pwl", "segments": 4},
+                   {"type": "pool", "size": 4},
+                   {"type": "dense", "classes": 3}],
+        "training": {"epochs": 1, "batch": 64, "lr": 0.01}}
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "fdaccel", "train", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_unknown_network_is_one_line_exit_2():
+    r = run_cli("--network", "nope")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nope" in lines[0]
+
+
+@pytest.mark.parametrize("args,words", [(["--epochs", "0"], "--epochs"), (["--batch", "-1"], "--batch"),
+                                        (["--lr", "0"], "--lr"), (["--seed", "-3"], "--seed")])
+def test_bad_arguments_exit_2(capsys, args, words):
+    assert main(["train", *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0]
+
+
+def test_mode_without_a_model_is_a_clean_error(capsys, monkeypatch):
+    monkeypatch.delitem(MODELS, "fixed", raising=False)
+    assert main(["train", "--fixed"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--fixed" in err[0]
+
+
+@pytest.mark.parametrize("mode", [[], ["--spatial"]])
+def test_one_epoch_writes_json(tmp_path, capsys, mode):
+    net = tmp_path / "tiny.yaml"
+    net.write_text(yaml.safe_dump(TINY))
+    out = tmp_path / "out.json"
+    assert main(["train", "--network", str(net), "--json", str(out), "--seed", "4", *mode]) == 0
+    report = json.loads(out.read_text())
+    assert report["network"] == "tiny" and report["epochs"] == 1 and report["seed"] == 4
+    assert report["mode"] == ("spatial" if mode else "frequency")
+    assert len(report["train_loss"]) == 1 and 0.0 <= report["test_accuracy"] <= 1.0
+    assert report["test_accuracy_per_epoch"] == [report["test_accuracy"]]
+    assert report["seconds"] > 0
+    assert "epoch   1/1" in capsys.readouterr().out
+    # deterministic: the same seed gives the same numbers
+    out2 = tmp_path / "again.json"
+    assert main(["train", "--network", str(net), "--json", str(out2), "--seed", "4", *mode]) == 0
+    assert json.loads(out2.read_text())["train_loss"] == report["train_loss"]
