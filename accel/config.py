@@ -130,7 +130,7 @@ class EnergyConfig:
     file: str | None = None
 
 
-DEFAULT_SRAMS = [
+DEFAULT_SRAMS: list[dict[str, Any]] = [
     {"name": "act", "kbytes": 128, "banks": 8, "word_bits": 32},
     {"name": "weight", "kbytes": 64, "banks": 4, "word_bits": 32},
     {"name": "grad", "kbytes": 64, "banks": 4, "word_bits": 32},
@@ -209,7 +209,7 @@ class DenseLayer:
     type: Literal["dense"] = "dense"
 
 
-Layer = Union[ConvLayer, ActLayer, PoolLayer, DenseLayer]
+Layer = ConvLayer | ActLayer | PoolLayer | DenseLayer
 LAYER_TYPES: dict[str, type] = {"conv": ConvLayer, "act": ActLayer, "pool": PoolLayer, "dense": DenseLayer}
 
 
@@ -254,7 +254,7 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
             raise ConfigError(f"{path}: must be a list, got {type(value).__name__}")
         (item_tp, _) = typing.get_args(tp)
         return tuple(_convert(v, item_tp, f"{path}[{i}]") for i, v in enumerate(value))
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _build(tp, value, path)
     if tp is bool:
         if not isinstance(value, bool):

@@ -201,10 +201,12 @@ def load_dataset(cfg: NetworkConfig, data_dir: str | Path | None = None, seed: i
     if cfg.dataset == "digits":
         x_tr, x_te, y_tr, y_te = _digits(n)
     elif cfg.dataset == "mnist":
+        assert data_dir is not None
         x_tr, x_te, y_tr, y_te = load_mnist(data_dir, n)
     elif cfg.dataset == "cifar10":
         if n != 32:
             raise ConfigError(f"input.size: CIFAR-10 images are 32x32, the network expects {n}x{n}")
+        assert data_dir is not None
         x_tr, x_te, y_tr, y_te = load_cifar10(data_dir)
     else:
         x_tr, x_te, y_tr, y_te = _random(c, n, classes, seed)

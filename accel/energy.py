@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import yaml
 
@@ -88,7 +88,8 @@ def components_of(accel: AcceleratorConfig) -> dict[str, Component]:
 class EnergyTable(Protocol):
     """Prices one action of one component, in pJ.  ``name`` is shown in every report."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def action_energy(self, comp: Component, action: str) -> float | None:
         """pJ for one ``action`` of ``comp``; None if this table does not know the component."""
@@ -216,7 +217,7 @@ def primitive_table_from_yaml(data: dict, path: str) -> PrimitiveTable:
     for key in data:
         if key not in known:
             raise ConfigError(f"{path}.{key}: unknown key (known: {', '.join(sorted(known))})")
-    fields = {}
+    fields: dict[str, Any] = {}
     for key in ("int_add", "int_mult", "sram_read_64b", "sram_write_64b"):
         if key in data:
             fields[key] = _points(data[key], key, path)

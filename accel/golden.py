@@ -250,7 +250,9 @@ class ConvOp:
     full: W (Co, Ci, N, N); the last axis halved in half storage) and ``{name}.bias`` (Co)."""
 
     def __init__(self, shape: LayerShape, half: bool):
-        self.shape, self.layer, self.half = shape, shape.layer, half
+        assert isinstance(shape.layer, ConvLayer)
+        self.shape, self.half = shape, half
+        self.layer: ConvLayer = shape.layer
         self.n, self.N = shape.in_size, shape.out_size
 
     def init(self, rng: np.random.Generator, weight_scale: float) -> Params:
@@ -260,7 +262,7 @@ class ConvOp:
         w *= weight_scale * np.sqrt(2.0 / (s.in_channels * L.kernel ** 2))
         if L.param == "full":
             w = np.pad(w, ((0, 0), (0, 0), (0, self.N - L.kernel), (0, self.N - L.kernel)))
-        p = {f"{L.name}.weight": np.fft.rfft2(w) if self.half else np.fft.fft2(w)}
+        p: Params = {f"{L.name}.weight": np.fft.rfft2(w) if self.half else np.fft.fft2(w)}
         if L.bias:
             p[f"{L.name}.bias"] = np.zeros(L.out_channels)
         return p
@@ -292,7 +294,9 @@ class ActOp:
     """An activation layer on spectra (no parameters)."""
 
     def __init__(self, shape: LayerShape, half: bool):
-        self.shape, self.layer, self.half = shape, shape.layer, half
+        assert isinstance(shape.layer, ActLayer)
+        self.shape, self.half = shape, half
+        self.layer: ActLayer = shape.layer
 
     def init(self, rng: np.random.Generator, weight_scale: float) -> Params:
         return {}
@@ -323,7 +327,9 @@ class PoolOp:
     """Spectral pooling (no parameters)."""
 
     def __init__(self, shape: LayerShape, half: bool):
-        self.shape, self.layer, self.half = shape, shape.layer, half
+        assert isinstance(shape.layer, PoolLayer)
+        self.shape, self.half = shape, half
+        self.layer: PoolLayer = shape.layer
 
     def init(self, rng: np.random.Generator, weight_scale: float) -> Params:
         return {}
@@ -343,7 +349,9 @@ class DenseOp:
     Its backward_data returns the projected (Hermitian) spectral gradient."""
 
     def __init__(self, shape: LayerShape, half: bool):
-        self.shape, self.layer, self.half = shape, shape.layer, half
+        assert isinstance(shape.layer, DenseLayer)
+        self.shape, self.half = shape, half
+        self.layer: DenseLayer = shape.layer
         self.features = 2 * shape.in_channels * shape.in_size * half_cols(shape.in_size)
 
     def init(self, rng: np.random.Generator, weight_scale: float) -> Params:
@@ -367,7 +375,8 @@ class DenseOp:
         return {f"{self.layer.name}.weight": G_w, f"{self.layer.name}.bias": G_b}
 
 
-_OPS = {ConvLayer: ConvOp, ActLayer: ActOp, PoolLayer: PoolOp, DenseLayer: DenseOp}
+LayerOp = ConvOp | ActOp | PoolOp | DenseOp
+_OPS: dict[type, type[LayerOp]] = {ConvLayer: ConvOp, ActLayer: ActOp, PoolLayer: PoolOp, DenseLayer: DenseOp}
 
 
 # --------------------------------------------------------------------------- networks

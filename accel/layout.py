@@ -77,7 +77,8 @@ def kept_index(n: int, keep: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]
     """(rows, columns) of the bins of an n x (n/2+1) half spectrum in the mask ``keep`` (all
     if None), row-major: the bin order of the per-bin GEMMs and PWL activations."""
     mask = np.ones(half_shape(n), bool) if keep is None else keep
-    return np.nonzero(mask)
+    rows, cols = np.nonzero(mask)
+    return rows, cols
 
 
 def crop_index(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:

@@ -35,9 +35,10 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from accel.config import AcceleratorConfig
+from accel.layout import buffer_depth
 
 WORD_BITS = 32
 DESCRIPTOR_WORDS = 8
@@ -353,7 +354,7 @@ def encode(d: Descriptor) -> list[int]:
     _check_fields(d)
     value, pos = d.OPCODE, OPCODE_BITS
     for name, bits in _fields(type(d)):
-        value |= int(_get(d, name)) << pos
+        value |= int(_get(d, name)) << pos  # type: ignore[call-overload]  # fields are ints, checked above
         pos += bits
     return [(value >> (WORD_BITS * i)) & ((1 << WORD_BITS) - 1) for i in range(DESCRIPTOR_WORDS)]
 
@@ -378,7 +379,7 @@ def decode(words: Sequence[int]) -> Descriptor:
         pos += bits
     if value >> pos:
         raise ProgramError(f"decode: {d_type.__name__} has non-zero bits past its last field")
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, Any] = {}
     types = {f.name: f.type for f in dataclasses.fields(d_type)}
     for name, _ in d_type.LAYOUT:
         if f"{name}.buf" in raw:
@@ -413,7 +414,7 @@ def validate(d: Descriptor, accel: AcceleratorConfig) -> None:
         need(ref.buf == ROM or ref.buf < len(accel.sram), f"{name}.buf",
              f"buffer {ref.buf} does not exist (have {len(accel.sram)})")
         if ref.buf != ROM:
-            cap = int(accel.sram[ref.buf].kbytes * 1024 * 8) // accel.sram[ref.buf].word_bits
+            cap = buffer_depth(accel.sram[ref.buf].kbytes, accel.sram[ref.buf].word_bits)
             need(ref.addr < cap, f"{name}.addr", f"address {ref.addr} is past the buffer ({cap} words)")
     writes = {DramLoad: ("dst",), Fft2d: ("dst",), Gemm: ("c",), Dense: ("c",), Crop: ("dst",),
               Act: ("y",), Update: ("w", "v")}.get(type(d), ())

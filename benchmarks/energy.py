@@ -25,17 +25,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accel.config import ConvLayer, load_accelerator  # noqa: E402
-from accel.energy import load_table  # noqa: E402
+from accel.config import ConvLayer, load_accelerator
+from accel.energy import load_table
 from accel.network import (
-    layer_shapes,  # noqa: E402
-    load_network,  # noqa: E402
-    read_sizes,  # noqa: E402
+    layer_shapes,
+    load_network,
+    read_sizes,
 )
-from fdaccel.report import table, write_json  # noqa: E402
-from sim.costs import compare  # noqa: E402
-from sim.run import simulate  # noqa: E402
-from sim.units.fft import half_columns, kept_rows  # noqa: E402
+from fdaccel.report import table, write_json
+from sim.costs import compare
+from sim.run import simulate
+from sim.units.fft import half_columns, kept_rows
 
 NETWORKS = ("lenet-digits", "lenet-mnist", "cifar-small")
 BATCH = 32

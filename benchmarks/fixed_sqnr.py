@@ -21,9 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accel.fixed.core import sqnr_db  # noqa: E402
-from accel.fixed.fft import fft_mantissas, to_natural_order  # noqa: E402
-from fdaccel.report import table, write_json  # noqa: E402
+from accel.fixed.core import sqnr_db
+from accel.fixed.fft import fft_mantissas, to_natural_order
+from fdaccel.report import table, write_json
 
 OUT = Path(__file__).resolve().parent / "results" / "fixed_sqnr.json"
 FFT_SIZES = (16, 64, 256)

@@ -29,13 +29,13 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accel.config import NetworkConfig  # noqa: E402
-from accel.golden import GoldenNet, SpatialNet  # noqa: E402
+from accel.config import NetworkConfig
+from accel.golden import GoldenNet, SpatialNet
 from accel.network import (
-    layer_shapes,  # noqa: E402
-    load_network,  # noqa: E402
+    layer_shapes,
+    load_network,
 )
-from fdaccel.report import table, write_json  # noqa: E402
+from fdaccel.report import table, write_json
 
 NETWORKS = {"lenet-digits": 15, "cifar-small": 5}  # name -> repeats
 BATCH = 32
@@ -127,7 +127,7 @@ def main() -> int:
                   "spatial numpy": SpatialNet(cfg)}
         with threadpool_limits(limits=1, user_api="blas"):
             for label, m in models.items():
-                timings[name, label] = time_steps(lambda m=m: m.train_step(x, y), repeats)
+                timings[name, label] = time_steps(lambda m=m, x=x, y=y: m.train_step(x, y), repeats)
     for name, (cfg, x, y, repeats) in cases.items():
         for dtype in ("float32", "float64"):
             timings[name, f"torch conv2d {dtype}"] = (

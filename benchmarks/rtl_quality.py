@@ -32,15 +32,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from amaranth.lib import wiring  # noqa: E402
+from amaranth.lib import wiring
 
-from fdaccel.report import table, write_json  # noqa: E402
-from hdl.act import PwlActivation  # noqa: E402
-from hdl.build import synth, verilog  # noqa: E402
-from hdl.cmac import ComplexMacArray  # noqa: E402
-from hdl.crop import SpectralCrop, SpectralPad  # noqa: E402
-from hdl.fft import FFT  # noqa: E402
-from hdl.fft2d import FFT2D  # noqa: E402
+from fdaccel.report import table, write_json
+from hdl.act import PwlActivation
+from hdl.build import synth, verilog
+from hdl.cmac import ComplexMacArray
+from hdl.crop import SpectralCrop, SpectralPad
+from hdl.fft import FFT
+from hdl.fft2d import FFT2D
 
 OUT = Path(__file__).resolve().parent / "results" / "rtl_quality.json"
 DEVICE = {"target": "ecp5", "device": "25k", "package": "CABGA256", "speed": 6}

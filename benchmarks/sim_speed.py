@@ -12,10 +12,10 @@ the imports.
 
 Then one conv layer's training phases (lenet-digits conv2 at batch 32 with the activation
 and pooling after it: forward GEMM, PWL forward, crop 8 -> 4, pad, PWL backward,
-backward-data and weight-gradient GEMMs, the schedule's descriptors unchanged) run three ways on the same program and operands: the cycle model
-(``sim.engine.execute``), the Verilator build of ``hdl/top.py`` and Amaranth's simulator
-of the same top.  The three cycle counts must be equal (the script fails otherwise); the
-wall seconds are the execution alone (Verilator: measured inside the C++ harness, without
+backward-data and weight-gradient GEMMs, the schedule's descriptors unchanged) run three
+ways on the same program and operands: the cycle model (``sim.engine.execute``), the
+Verilator build of ``hdl/top.py`` and Amaranth's simulator of the same top.  The three
+cycle counts must be equal (the script fails otherwise); the wall seconds are the execution alone (Verilator: measured inside the C++ harness, without
 loading and dumping the buffers; Amaranth: the whole simulation), best of REPEATS for the
 model and Verilator.
 """
@@ -27,14 +27,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import time  # noqa: E402
+import time
 
-from accel.config import load_accelerator  # noqa: E402
-from accel.fixed.net import FixedNet  # noqa: E402
-from accel.network import load_network  # noqa: E402
-from fdaccel.report import table, write_json  # noqa: E402
-from sim.run import simulate  # noqa: E402
-from sim.values import iteration_batch  # noqa: E402
+from accel.config import load_accelerator
+from accel.fixed.net import FixedNet
+from accel.network import load_network
+from fdaccel.report import table, write_json
+from sim.run import simulate
+from sim.values import iteration_batch
 
 NETWORKS = ("lenet-digits", "cifar-small")
 BATCH = 32

@@ -17,7 +17,9 @@ import numpy as np
 from accel.config import AcceleratorConfig, ConvLayer
 from accel.fixed.core import CTensor
 from accel.fixed.layers import normalize
-from accel.fixed.top import pack, table_words, unpack
+from accel.fixed.top import table_words
+from accel.layout import pack_complex as pack
+from accel.layout import unpack_complex as unpack
 from accel.program import Act, ActFunction, Crop, Fft2d, Gemm, GemmKind, Program
 from hdl.top import TopParams
 from sim.engine import Run, execute

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from accel.config import ConfigError
 
@@ -16,7 +16,7 @@ from .options import SimulateOptions, SweepOptions, SynthOptions, TrainMode, Tra
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse prints usage too)
         raise ConfigError(f"{self.prog}: {message}")
 
 

@@ -1,7 +1,7 @@
 """PNG plots of a simulated iteration: energy breakdown, frequency vs spatial, unit timeline."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +33,15 @@ def _figure(width: float, height: float) -> tuple[Any, Any]:
     return plt.subplots(figsize=(width, height))
 
 
-def plot_stacked(path: str | Path, groups: Sequence[str], stacks: dict[str, Sequence[float]],
+def plot_stacked(path: str | Path, groups: Sequence[str], stacks: Mapping[str, Sequence[float]],
                  ylabel: str, title: str) -> Path:
     """Stacked bars: one bar per group (e.g. layer/phase), one colour per stack key (unit)."""
     import numpy as np
 
     fig, ax = _figure(max(6.0, 0.45 * len(groups) + 2), 4.5)
     bottom = np.zeros(len(groups))
-    for key, values in stacks.items():
-        values = np.asarray(values, dtype=float)
+    for key, series in stacks.items():
+        values = np.asarray(series, dtype=float)
         ax.bar(range(len(groups)), values, bottom=bottom, label=key)
         bottom += values
     ax.set_xticks(range(len(groups)), groups, rotation=60, ha="right", fontsize=8)

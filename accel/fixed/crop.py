@@ -29,6 +29,8 @@ from math import ceil, log2
 
 import numpy as np
 
+from accel.layout import half_bins, half_cols, half_shape, kept_count
+
 from .core import CTensor, Saturations, round_shift, saturate
 
 #: Pipeline registers from an input beat's handshake to its output beat: fold register
@@ -88,7 +90,7 @@ def crop_source_row(n: int, m: int, u: int) -> int | None:
 def crop_skipped(n: int, m: int) -> int:
     """Input bins of one half spectrum that the crop drops: all but (m+1) rows x (m/2+1) cols."""
     check_sizes(n, m)
-    return n * (n // 2 + 1) - (m + 1) * (m // 2 + 1)
+    return half_bins(n) - kept_count(n, m)
 
 
 def _scale(x: np.ndarray, scale: CropScale, out_shift: int, out_bits: int,
@@ -105,7 +107,7 @@ def crop_half(x: CTensor, m: int, out_bits: int | None = None, out_shift: int = 
     Output exponent ``x.exp + scale.exp + out_shift``; ``out_bits`` defaults to ``x.bits``.
     """
     n = x.shape[-2]
-    if x.shape[-1] != n // 2 + 1:
+    if x.shape[-1] != half_cols(n):
         raise ValueError(f"half spectrum: expected (..., n, n/2+1), got {x.shape}")
     check_sizes(n, m)
     h = m // 2
@@ -137,7 +139,7 @@ def pad_half(g: CTensor, n: int, out_bits: int | None = None, sat: Saturations |
     (exponent ``g.exp + scale.exp``, or the constant multiply).
     """
     m = g.shape[-2]
-    if g.shape[-1] != m // 2 + 1:
+    if g.shape[-1] != half_cols(m):
         raise ValueError(f"half spectrum: expected (..., m, m/2+1), got {g.shape}")
     check_sizes(n, m)
     h = m // 2
@@ -148,7 +150,7 @@ def pad_half(g: CTensor, n: int, out_bits: int | None = None, sat: Saturations |
     lead = g.shape[:-2]
 
     def pad(a: np.ndarray) -> np.ndarray:
-        out = np.zeros(lead + (n, n // 2 + 1), np.int64)
+        out = np.zeros(lead + half_shape(n), np.int64)
         out[..., rows, :h + 1] = a[..., [src[u] for u in rows], :]
         return out
 
@@ -162,7 +164,7 @@ def crop_pass_cycles(n: int, m: int) -> int:
     one input beat per cycle, plus one stall for each of the m/2 - 1 rows whose folded
     Nyquist-column value is written twice (to row r and, conjugated, to row m - r)."""
     check_sizes(n, m)
-    return n * (n // 2 + 1) + m // 2 - 1
+    return half_bins(n) + m // 2 - 1
 
 
 def pad_pass_cycles(n: int, m: int) -> int:
@@ -171,7 +173,7 @@ def pad_pass_cycles(n: int, m: int) -> int:
     bin, generating the zeros and replaying the held Nyquist row itself.  The first
     output is valid ``CROP_LATENCY`` cycles after the first input handshake."""
     check_sizes(n, m)
-    return n * (n // 2 + 1)
+    return half_bins(n)
 
 
 def crop_latency_cycles(n: int, m: int) -> int:
@@ -179,4 +181,4 @@ def crop_latency_cycles(n: int, m: int) -> int:
     last bin that produces output is input (n-1, m/2), preceded by m/2 - 2 stall cycles
     and followed by its second (mirrored) write, then ``CROP_LATENCY``."""
     check_sizes(n, m)
-    return (n - 1) * (n // 2 + 1) + m + CROP_LATENCY
+    return (n - 1) * half_cols(n) + m + CROP_LATENCY

@@ -234,7 +234,8 @@ def fft_mantissas(re: np.ndarray, im: np.ndarray, *, data_bits: int = 16,
     im = im.reshape(batch + (1, n))
     shift = twiddle_bits - 2
     for st in plan:
-        blocks, m = re.shape[-2], re.shape[-1]
+        shape: tuple[int, ...] = re.shape
+        blocks, m = shape[-2], shape[-1]
         if st.kind == "bf1":
             h = m // 2
             sr, si, dr, di = _bfly(re[..., :h], im[..., :h], re[..., h:], im[..., h:],

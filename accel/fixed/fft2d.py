@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from accel.layout import half_cols, kept_cols
+
 from .core import CTensor, Saturations
 from .fft import FFT_II, fft_butterflies, fft_fixed, fft_latency
 
@@ -60,7 +62,7 @@ def _transpose(t: CTensor) -> CTensor:
 
 def column_count(n: int, keep: int | None = None) -> int:
     """Columns the column pass transforms: n/2+1, or m/2+1 when a crop to m follows."""
-    return n // 2 + 1 if keep is None or keep >= n else keep // 2 + 1
+    return half_cols(n) if keep is None or keep >= n else kept_cols(keep)
 
 
 def fft2d_transforms(n: int, keep: int | None = None) -> tuple[int, int]:
@@ -112,7 +114,7 @@ def fft2d_half(x: CTensor, *, twiddle_bits: int = 18, keep: int | None = None,
     kept = block_normalize(_transpose(rows[..., :cols]))             # (..., cols, n): columns as rows
     spec = _transpose(fft_fixed(kept, data_bits=bits, twiddle_bits=twiddle_bits, natural_order=True,
                                 sat=sat, tensor=tensor))             # (..., n, cols)
-    h = n // 2 + 1
+    h = half_cols(n)
     if cols == h:
         return spec
     pad = [(0, 0)] * (spec.re.ndim - 1) + [(0, h - cols)]
@@ -124,7 +126,7 @@ def ifft2d_half(X: CTensor, *, twiddle_bits: int = 18, sat: Saturations | None =
     """Inverse 2-D FFT of half spectra (..., n, n/2+1) to real images (..., n, n) (the
     imaginary mantissas of the result are zero), at the input's exponent."""
     n, h = X.shape[-2:]
-    if h != n // 2 + 1:
+    if h != half_cols(n):
         raise ValueError(f"ifft2d_half: expected (..., n, n/2+1), got {X.shape}")
     bits = X.bits
     cols = _transpose(fft_fixed(_transpose(X), data_bits=bits, twiddle_bits=twiddle_bits, inverse=True,

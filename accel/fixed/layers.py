@@ -57,13 +57,18 @@ def half_to_full(t: CTensor, n: int) -> CTensor:
 def to_bins(t: CTensor) -> CTensor:
     """(B, C, n, h) -> (n*h, B, C): bins as the GEMM batch axis."""
     B, C = t.shape[:2]
-    f = lambda a: np.moveaxis(a.reshape(B, C, -1), -1, 0)  # noqa: E731
+
+    def f(a: np.ndarray) -> np.ndarray:
+        return np.moveaxis(a.reshape(B, C, -1), -1, 0)
+
     return CTensor(f(t.re), f(t.im), t.exp, t.bits)
 
 
 def from_bins(t: CTensor, n: int, h: int) -> CTensor:
     """(n*h, B, C) -> (B, C, n, h)."""
-    f = lambda a: np.moveaxis(a, 0, -1).reshape(a.shape[1], a.shape[2], n, h)  # noqa: E731
+    def f(a: np.ndarray) -> np.ndarray:
+        return np.moveaxis(a, 0, -1).reshape(a.shape[1], a.shape[2], n, h)
+
     return CTensor(f(t.re), f(t.im), t.exp, t.bits)
 
 
@@ -181,7 +186,7 @@ def sinc_interp_fixed(v: CTensor, N: int, k: int, out_bits: int, c: Ctx, key: st
     F = int(np.prod(lead)) if lead else 1
     vf = CTensor(full.re.reshape(F, k, k), full.im.reshape(F, k, k), full.exp, full.bits)
     s_b = CTensor(np.broadcast_to(S.re, (F, N, k)), np.broadcast_to(S.im, (F, N, k)), S.exp, S.bits)
-    rows = None if keep is None else keep.any(axis=-1)[None, :, None]   # the rows W is needed on
+    rows = None if keep is None else np.asarray(keep.any(axis=-1))[None, :, None]   # the rows W is needed on
     t = gemm(s_b, vf, False, out_bits, c, f"{key}.sv", rows)        # (F, N, k) = S V
     h = half_cols(N)
     st = swap_last(S[:h])                                            # (k, h) = S^T, half columns
@@ -250,7 +255,7 @@ def fft2d_planes(x: CTensor, off: np.ndarray, c: Ctx, keep: int | None = None) -
     s = plane_shifts(kept)
     spec = _swap(fft_fixed(_shift_planes(kept, s), data_bits=x.bits, twiddle_bits=w.twiddle,
                            natural_order=True, sat=c.sat, tensor="fft2d"))
-    pad = [(0, 0)] * (spec.re.ndim - 1) + [(0, n // 2 + 1 - cols)]
+    pad = [(0, 0)] * (spec.re.ndim - 1) + [(0, half_cols(n) - cols)]
     return CTensor(np.pad(spec.re, pad), np.pad(spec.im, pad), spec.exp, x.bits), off - s
 
 

@@ -165,6 +165,7 @@ class FixedNet:
         """Spectral weights W from the stored parameter (sinc: interpolated on the MAC
         array, only the bins the layer's output needs)."""
         L = s.layer
+        assert isinstance(L, ConvLayer)
         v = self.params[f"{L.name}.weight"].value
         if L.param == "sinc":
             return sinc_interp_fixed(v, s.out_size, L.kernel, self.w.weight, self.ctx, f"{L.name}.weights",
@@ -284,8 +285,9 @@ class FixedNet:
     def backward(self, traces: list[FixedTrace], g_logits: CTensor) -> dict[str, CTensor]:
         """Backward-data and weight-gradient of every layer, last to first."""
         grads: dict[str, CTensor] = {}
-        g = g_logits
+        g: CTensor | None = g_logits
         for i in range(len(self.shapes) - 1, -1, -1):
+            assert g is not None, "only the first layer's backward-data is skipped"
             traces[i].g_out = g
             g, layer_grads = self._backward_layer(self.shapes[i], traces[i], g, need_data=i > 0)
             grads.update(layer_grads)
@@ -302,6 +304,7 @@ class FixedNet:
         """SGD with momentum on every parameter (``accel.fixed.update``)."""
         for name, g in grads.items():
             p = self.update_format(name, g)
+            assert p.momentum is not None and p.fmt is not None, "update_format sets both"
             if self.is_spectral(name):
                 p.value, p.momentum = sgd_step_complex(p.value, p.momentum, g, p.fmt, self.sat)
             else:

@@ -13,7 +13,7 @@ dependencies allow.  The arithmetic is ``accel.fixed.mac.cmac_gemm``,
 
 A :class:`~accel.program.Crop` descriptor's operands are bin major over its ``count``
 planes (bin ``j`` of plane ``p`` at ``addr + j * count + p``), each plane holding the bins
-its consumer reads, in row-major half-spectrum order (:func:`crop_kept`): the n-point side
+its consumer reads, in row-major half-spectrum order (:func:`accel.layout.crop_index`): the n-point side
 (the crop's input, the pad's output) holds the ``(m + 1) x (m/2 + 1)`` bins the crop keeps
 -- a crop-aware conv layer's kept bins -- and the m-point side all ``m x (m/2 + 1)``.
 A forward :class:`~accel.program.Fft2d` reads ``images`` planes of ``n x n`` real samples,
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from accel.layout import crop_keep
+from accel.layout import crop_index, half_bins, half_shape
 from accel.program import Act, ActFunction, Crop, Descriptor, Fft2d, Gemm, GemmKind, Phase
 
 from .act import PwlTable, pwl_backward_real, pwl_forward_real
@@ -52,26 +52,6 @@ def gemm_strides(phase: Phase, m: int, n: int, k: int) -> tuple[int, int, int, i
     if phase == Phase.WEIGHT_GRADIENT:
         return 1, m, n, 1
     raise ValueError(f"phase: conv GEMMs run forward, backward-data or weight-gradient, got {phase.label}")
-
-
-def crop_kept(n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, columns), row-major, of the bins of an n x (n/2 + 1) half spectrum that a crop
-    to ``m`` reads (``accel.fixed.net.crop_keep``): rows ``0 .. m/2`` and ``n - m/2 .. n - 1``,
-    columns ``0 .. m/2``."""
-    return np.nonzero(crop_keep(n, m))
-
-
-def pack(re: np.ndarray, im: np.ndarray, bits: int) -> np.ndarray:
-    """Buffer words (object ints) of complex mantissas: ``re`` in the low ``bits``."""
-    mask = (1 << bits) - 1
-    return (np.asarray(re, np.int64) & mask) | ((np.asarray(im, np.int64) & mask) << bits)
-
-
-def unpack(words: Sequence[int] | np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of :func:`pack` (sign-extends both halves)."""
-    w = np.asarray(words, np.int64)
-    mask, sign = (1 << bits) - 1, 1 << (bits - 1)
-    return ((w & mask) ^ sign) - sign, (((w >> bits) & mask) ^ sign) - sign
 
 
 def table_words(table: PwlTable, segments: int) -> list[int]:
@@ -127,12 +107,6 @@ def execute(descriptors: Sequence[Descriptor], images: list[tuple[np.ndarray, np
     return out
 
 
-def fft_kept(size: int, keep: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, columns), row-major, of the bins a forward FFT of ``size`` stores: those a
-    crop to ``keep`` reads, or all if ``keep >= size``."""
-    return crop_kept(size, keep) if keep < size else np.nonzero(np.ones((size, size // 2 + 1), bool))
-
-
 def _fft(d: Fft2d, out: list[tuple[np.ndarray, np.ndarray]], bits: int, twiddle_bits: int) -> None:
     """A forward 2-D FFT of ``d.images`` planes in the layout of the module docstring."""
     s = np.arange(d.images * d.n * d.n)
@@ -140,7 +114,7 @@ def _fft(d: Fft2d, out: list[tuple[np.ndarray, np.ndarray]], bits: int, twiddle_
     x = np.where(s % 2 == 0, words[0], words[1]).reshape(d.images, d.n, d.n)
     x = np.pad(x, [(0, 0), (0, d.size - d.n), (0, d.size - d.n)])
     keep = d.keep if d.keep < d.size else None
-    kr, kc = fft_kept(d.size, d.keep)
+    kr, kc = crop_index(d.size, d.keep)
     for p in range(d.images):             # the engine normalizes each image on its own
         y = fft2d_half(CTensor(x[p], np.zeros_like(x[p]), 0, bits), twiddle_bits=twiddle_bits, keep=keep)
         idst = d.dst.addr + np.arange(len(kr)) * d.images + p
@@ -149,8 +123,8 @@ def _fft(d: Fft2d, out: list[tuple[np.ndarray, np.ndarray]], bits: int, twiddle_
 
 def _crop(d: Crop, out: list[tuple[np.ndarray, np.ndarray]], bits: int, rounding: str) -> None:
     """A crop (pad when ``d.adjoint``) of ``d.count`` planes in the layout of the module docstring."""
-    kr, kc = crop_kept(d.n, d.m)
-    small = d.m * (d.m // 2 + 1)
+    kr, kc = crop_index(d.n, d.m)
+    small = half_bins(d.m)
     src_bins, dst_bins = (small, len(kr)) if d.adjoint else (len(kr), small)
     isrc = d.src.addr + np.arange(src_bins)[None, :] * d.count + np.arange(d.count)[:, None]   # (planes, bins)
     idst = d.dst.addr + np.arange(dst_bins)[None, :] * d.count + np.arange(d.count)[:, None]
@@ -160,7 +134,7 @@ def _crop(d: Crop, out: list[tuple[np.ndarray, np.ndarray]], bits: int, rounding
         y = pad_half(g, d.n, rounding=rounding)
         y_re, y_im = y.re[:, kr, kc], y.im[:, kr, kc]
     else:
-        full = [np.zeros((d.count, d.n, d.n // 2 + 1), np.int64) for _ in range(2)]
+        full = [np.zeros((d.count, *half_shape(d.n)), np.int64) for _ in range(2)]
         full[0][:, kr, kc], full[1][:, kr, kc] = x_re, x_im
         y = crop_half(CTensor(full[0], full[1], 0, bits), d.m, rounding=rounding)
         y_re, y_im = y.re.reshape(d.count, -1), y.im.reshape(d.count, -1)

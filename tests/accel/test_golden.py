@@ -286,7 +286,7 @@ def torch_loss(cfg, kernels, params, x, y):
         elif L.type == "act" and L.kind == "pwl":
             b, sl, ic = (torch.as_tensor(a) for a in pwl_table(L))
 
-            def f(t):
+            def f(t, b=b, sl=sl, ic=ic):
                 seg = torch.searchsorted(b, t.detach().contiguous(), right=True)
                 return sl[seg] * t + ic[seg]
             X = torch.complex(f(X.real), f(X.imag))

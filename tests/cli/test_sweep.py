@@ -34,9 +34,9 @@ def test_bad_points_are_config_errors(text, message):
 
 
 def test_cli_sweep_reports_every_point(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "fdaccel", "sweep", "--batch", "4", "--set", "dram.bytes_per_cycle=4,64",
-                           "--json", "s.json", "--csv", "s.csv"], capture_output=True, text=True, timeout=300,
-                          cwd=tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "fdaccel", "sweep", "--batch", "4",
+                           "--set", "dram.bytes_per_cycle=4,64", "--json", "s.json", "--csv", "s.csv"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     rows = json.loads((tmp_path / "s.json").read_text())["points"]
     assert [r["dram.bytes_per_cycle"] for r in rows] == [4, 64]

@@ -21,7 +21,8 @@ import pytest
 from accel.config import load_accelerator
 from accel.fixed.net import FixedNet
 from accel.fixed.top import execute as model_execute
-from accel.fixed.top import pack, unpack
+from accel.layout import pack_complex as pack
+from accel.layout import unpack_complex as unpack
 from accel.network import load_network
 from fdaccel.agreement import conv_fragment, model_times, normalized_equal, params_for
 from hdl.top import program_words, run_top, simulate_top

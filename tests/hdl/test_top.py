@@ -125,7 +125,9 @@ def test_back_to_back_small_ffts(size, keep):
     descriptor's cycles equal the cycle model's and the buffers ``accel.fixed.top``'s."""
     import numpy as np
 
-    from accel.fixed.top import execute, pack, unpack
+    from accel.fixed.top import execute
+    from accel.layout import pack_complex as pack
+    from accel.layout import unpack_complex as unpack
     from fdaccel.agreement import model_times
     accel = load_accelerator({"fft": {"max_points": size, "count": 1}, "mac_array": {"rows": 2, "cols": 2},
                               "activation": {"lanes": 2},
