@@ -10,14 +10,15 @@ depend on the pixels).  Prints a table and writes ``benchmarks/results/sim_speed
 Each network is timed over REPEATS runs (best wall time), after one warm-up run that pays
 the imports.
 
-Then one conv layer's training phases (lenet-digits conv2 at batch 32 with the activation
-and pooling after it: forward GEMM, PWL forward, crop 8 -> 4, pad, PWL backward,
-backward-data and weight-gradient GEMMs, the schedule's descriptors unchanged) run three
-ways on the same program and operands: the cycle model (``sim.engine.execute``), the
-Verilator build of ``hdl/top.py`` and Amaranth's simulator of the same top.  The three
-cycle counts must be equal (the script fails otherwise); the wall seconds are the execution alone (Verilator: measured inside the C++ harness, without
-loading and dumping the buffers; Amaranth: the whole simulation), best of REPEATS for the
-model and Verilator.
+Then one conv layer's training phases (lenet-digits conv2 at batch 32 with the
+activation and pooling after it: forward GEMM, PWL forward, crop 8 -> 4, pad, PWL
+backward, backward-data and weight-gradient GEMMs, the schedule's descriptors unchanged)
+run three ways on the same program and operands: the cycle model
+(``sim.engine.execute``), the Verilator build of ``hdl/top.py`` and Amaranth's simulator
+of the same top. The three cycle counts must be equal (the script fails otherwise); the
+wall seconds are the execution alone (Verilator: measured inside the C++ harness,
+without loading and dumping the buffers; Amaranth: the whole simulation), best of
+REPEATS for the model and Verilator.
 """
 from __future__ import annotations
 
