@@ -115,7 +115,7 @@ def _emit_op(op: Op, k: int, machine: Machine, layer_names: Sequence[str], out: 
 
     def refs(c: int) -> dict[Operand, Ref]:
         s = c % slots
-        u0, _, blk = chunks[c]
+        u0, blk = chunks[c].first, chunks[c].block
         r: dict[Operand, Ref] = {}
         for j, o in enumerate(operands):
             t = o.tensor
@@ -128,7 +128,7 @@ def _emit_op(op: Op, k: int, machine: Machine, layer_names: Sequence[str], out: 
         return r
 
     def transfers(c: int, load: bool) -> list[Descriptor]:
-        u0, cnt, blk = chunks[c]
+        u0, cnt, blk = chunks[c].first, chunks[c].count, chunks[c].block
         r = refs(c)
         res: list[Descriptor] = []
         for o in operands:

@@ -47,7 +47,8 @@ class Block(NamedTuple):
     n: int
 
 
-class Chunk(NamedTuple):
+@dataclass(frozen=True)
+class Chunk:
     """One chunk of an op: ``count`` units from unit ``first``, on output block ``block``."""
     first: int
     count: int

@@ -51,7 +51,8 @@ def analytic(net) -> dict[str, int]:
             counts["updates"] += c * l.out_channels * k * hk + l.out_channels
             # S V, (S V) S^T on the kept rows/columns; S^H G and (S^H G) conj(S) over the
             # gradient's rows x rows non-zero full-spectrum bins, k/2+1 output columns
-            counts["sinc_macs"] += c * l.out_channels * (rows * k * k + rows * cols * k + k * rows * rows + k * hk * rows)
+            counts["sinc_macs"] += c * l.out_channels * (rows * k * k + rows * cols * k
+                                                         + k * rows * rows + k * hk * rows)
             if i == 0:     # the input FFT: every row of the (padded) plane, the kept columns
                 counts["butterflies"] += B * c * (size + cols) * (size // 2) * int(log2(size))
             bins_of_last_conv = bins
@@ -118,7 +119,10 @@ def test_spatial_activation_and_zero_padding_transforms():
     net = load_network(SMALL_NET)
     accel = load_accelerator({"fft": {"max_points": 32}})
     st = simulate(accel, net, B).stats
-    bf = lambda n: (n // 2) * int(log2(n))
+
+    def bf(n: int) -> int:
+        return (n // 2) * int(log2(n))
+
     planes1, planes2 = B * 2, B * 6     # input planes, conv1 output planes
     planes3 = B * 8                     # conv2 output planes (spatial activation)
     want = (planes1 * (16 + 5) * bf(16)            # input FFT: 16 rows, 5 columns kept for the crop to 8

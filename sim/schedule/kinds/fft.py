@@ -143,10 +143,10 @@ class SpatialAct(Op):
     def compute(self, d: Descriptor, store: ValueStore) -> None:
         if isinstance(d, Act):
             relu_values(d, store, self.n, self.pre.tensor, self.pre.tensor, self.post.tensor)
-        elif expect(d, Fft2d).inverse:
-            transform_values(d, store, self.x.tensor, self.pre.tensor)
+        elif (f := expect(d, Fft2d)).inverse:
+            transform_values(f, store, self.x.tensor, self.pre.tensor)
         else:
-            transform_values(d, store, self.post.tensor, self.y.tensor)
+            transform_values(f, store, self.post.tensor, self.y.tensor)
 
 
 @dataclass(eq=False, kw_only=True)
@@ -176,7 +176,7 @@ class SpatialActBackward(Op):
     def compute(self, d: Descriptor, store: ValueStore) -> None:
         if isinstance(d, Act):
             relu_values(d, store, self.n, self.pre.tensor, self.g_space.tensor, self.g_masked.tensor)
-        elif expect(d, Fft2d).inverse:
-            transform_values(d, store, self.g.tensor, self.g_space.tensor)
+        elif (f := expect(d, Fft2d)).inverse:
+            transform_values(f, store, self.g.tensor, self.g_space.tensor)
         else:
-            transform_values(d, store, self.g_masked.tensor, self.gx.tensor)
+            transform_values(f, store, self.g_masked.tensor, self.gx.tensor)
