@@ -121,10 +121,10 @@ def _emit_op(op: Op, k: int, machine: Machine, layer_names: Sequence[str], out: 
             t = o.tensor
             if t.resident:
                 first = o.first_value(u0, blk, gemm)
-                r[o] = Ref(t.buf, t.region, t.addr + machine.words(t.buf, first, o.complex_, t.bits))
+                r[o] = Ref(buf=t.buf, region=t.region, addr=t.addr + machine.words(t.buf, first, o.complex_, t.bits))
             else:
                 base = resident_words(machine, t.buf) + s * (staging_words(machine, t.buf) // slots)
-                r[o] = Ref(t.buf, s * STAGING_OPERANDS + j, base + offsets[j])
+                r[o] = Ref(buf=t.buf, region=s * STAGING_OPERANDS + j, addr=base + offsets[j])
         return r
 
     def transfers(c: int, load: bool) -> list[Descriptor]:
@@ -175,9 +175,10 @@ def emit(ops: Sequence[Op], machine: Machine, layer_names: Sequence[str]) -> Emi
     base = 0
     for t in dram:
         nbytes = machine.dram_bytes(t.buf, machine.words(t.buf, t.values, t.complex_, t.bits))
-        infos.append(TensorInfo(t.name, base, nbytes))
+        infos.append(TensorInfo(name=t.name, base=base, nbytes=nbytes))
         base += -(-nbytes // 64) * 64
-    return Emitted(Program(tuple(out), tuple(infos), tuple(layer_names)), op_of, dram)
+    program = Program(descriptors=tuple(out), tensors=tuple(infos), layers=tuple(layer_names))
+    return Emitted(program=program, op_of=op_of, dram=dram)
 
 
 def check(program: Program, accel: AcceleratorConfig, what: str = "") -> None:
@@ -194,5 +195,7 @@ def check(program: Program, accel: AcceleratorConfig, what: str = "") -> None:
 def schedule_of(ops: Sequence[Op], emitted: Emitted, machine: Machine) -> Schedule:
     """The :class:`Schedule` of emitted ops: the tensors by name, which are resident, which in DRAM."""
     tensors = {o.tensor.name: o.tensor for op in ops for o in op.operands}
-    return Schedule(emitted.program, {n: machine.names[t.buf] for n, t in tensors.items() if t.resident},
-                    [n for n, t in tensors.items() if t.dram_id >= 0], list(ops), emitted.op_of, tensors)
+    return Schedule(program=emitted.program,
+                    resident={n: machine.names[t.buf] for n, t in tensors.items() if t.resident},
+                    in_dram=[n for n, t in tensors.items() if t.dram_id >= 0], ops=list(ops), op_of=emitted.op_of,
+                    tensors=tensors)

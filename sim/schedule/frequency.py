@@ -120,8 +120,8 @@ class _FrequencyLowering:
     # ------------------------------------------------------------------ tensors
     def tensor(self, name: str, role: str, values: int, *, complex_: bool = True, bits: int | None = None,
                persistent: bool = False, scratch: bool = False, param: str = "") -> Tensor:
-        return Tensor(name, self.m.buf(role), values, complex_=complex_, bits=bits, persistent=persistent,
-                      scratch=scratch, param=param)
+        return Tensor(name=name, buf=self.m.buf(role), values=values, complex_=complex_, bits=bits,
+                      persistent=persistent, scratch=scratch, param=param)
 
     def fft_size(self, size: int, i: int) -> int:
         if size > self.accel.fft.max_points:

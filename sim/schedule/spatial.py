@@ -126,7 +126,7 @@ class _SpatialLowering:
 
     def tensor(self, name: str, role: str, values: int, *, bits: int | None = None,
                persistent: bool = False) -> Tensor:
-        return Tensor(name, self.m.buf(role), values, complex_=False, bits=bits, persistent=persistent)
+        return Tensor(name=name, buf=self.m.buf(role), values=values, complex_=False, bits=bits, persistent=persistent)
 
     def gemm(self, i: int, phase: Phase, a: Tensor, b: Tensor, c: Tensor, M: int, N: int, K: int,
              out_bits: int, label: str, view: str = "") -> None:

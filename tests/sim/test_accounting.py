@@ -1,6 +1,6 @@
 """Counters: every unit's cycles add up, and agree with a rebuild from the transaction
 trace; the operation counts equal the network's analytic counts (computed here from the
-layer list, independently of sim/schedule.py)."""
+layer list, independently of sim/schedule/)."""
 from __future__ import annotations
 
 import dataclasses

@@ -30,6 +30,9 @@ from accel.spectral import sinc_matrix
 
 from ..ir import Chunk, GemmShape, Op, Operand, Refs, Tensor, ValueStore, expect
 
+#: The coefficient ROM (the quantized sinc matrices) as a GEMM operand.
+ROM_REF = Ref(buf=ROM, region=0)
+
 
 def mac(store: ValueStore, a: CTensor, b: CTensor, conj_b: bool, out_bits: int, shift: int) -> CTensor:
     """``cmac_gemm`` (the MAC array's arithmetic), faster where it is exactly the same.
@@ -215,7 +218,7 @@ class SincRows(_Sinc):
 
     def emit(self, chunk: Chunk, refs: Refs) -> list[Descriptor]:
         k = self.kernel
-        return self._gemm(chunk, GemmKind.SINC_ROWS, Ref(ROM, 0), refs[self.v], refs[self.t], m=self.n_rows, n=k,
+        return self._gemm(chunk, GemmKind.SINC_ROWS, ROM_REF, refs[self.v], refs[self.t], m=self.n_rows, n=k,
                           k=k, conj_b=False)
 
     def compute(self, d: Descriptor, store: ValueStore) -> None:
@@ -239,7 +242,7 @@ class SincCols(_Sinc):
     label: str = "sinc-cols"
 
     def emit(self, chunk: Chunk, refs: Refs) -> list[Descriptor]:
-        return self._gemm(chunk, GemmKind.SINC_COLS, refs[self.t], Ref(ROM, 0), refs[self.w], m=self.n_rows,
+        return self._gemm(chunk, GemmKind.SINC_COLS, refs[self.t], ROM_REF, refs[self.w], m=self.n_rows,
                           n=self.n_cols, k=self.kernel, conj_b=False)
 
     def compute(self, d: Descriptor, store: ValueStore) -> None:
@@ -267,7 +270,7 @@ class SincAdjointRows(_Sinc):
 
     def emit(self, chunk: Chunk, refs: Refs) -> list[Descriptor]:
         R = self.n_rows
-        return self._gemm(chunk, GemmKind.SINC_ROWS, Ref(ROM, 0), refs[self.gw], refs[self.u], m=self.kernel, n=R,
+        return self._gemm(chunk, GemmKind.SINC_ROWS, ROM_REF, refs[self.gw], refs[self.u], m=self.kernel, n=R,
                           k=R, conj_b=False)
 
     def compute(self, d: Descriptor, store: ValueStore) -> None:
@@ -293,7 +296,7 @@ class SincAdjointCols(_Sinc):
     label: str = "sinc-cols"
 
     def emit(self, chunk: Chunk, refs: Refs) -> list[Descriptor]:
-        return self._gemm(chunk, GemmKind.SINC_COLS, refs[self.u], Ref(ROM, 0), refs[self.gv], m=self.kernel,
+        return self._gemm(chunk, GemmKind.SINC_COLS, refs[self.u], ROM_REF, refs[self.gv], m=self.kernel,
                           n=half_cols(self.kernel), k=self.n_rows, conj_b=True)
 
     def compute(self, d: Descriptor, store: ValueStore) -> None:
