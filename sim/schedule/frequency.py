@@ -188,7 +188,7 @@ class _FrequencyLowering:
         size = self.fft_size(s.out_size, i)
         kp = self.out_reads[i]
         if size != s.in_size and i > 0:   # zero padding: back to space, pad, forward again
-            x = self.resize(i, F, x, s.in_size, s.in_size, s.in_size, size, kp, B * ci, f"Xpad{i}", "pad")
+            x = self.resize(i, F, x, s.in_size, s.in_size, s.in_size, size, kp, B * ci, f"Xpad{i}", adjoint=False)
             self.padded[i] = x
         rows, cols = kept_rows(size, kp), kept_cols(kp)
         bins = rows * cols
@@ -225,20 +225,21 @@ class _FrequencyLowering:
         return z
 
     def resize(self, i: int, phase: Phase, x: Tensor, n_in: int, keep_in: int, n_spatial: int, size_out: int,
-               keep_out: int, planes: int, name: str, label: str) -> Tensor:
+               keep_out: int, planes: int, name: str, adjoint: bool) -> Tensor:
         """Spectrum of size n_in (read at keep_in) -> space (the n_spatial x n_spatial corner)
-        -> spectrum of size_out (computed at keep_out)."""
+        -> spectrum of size_out (computed at keep_out): zero padding, or its adjoint."""
         role = "act" if phase == F else "grad"
         out = self.tensor(name, role, planes * kept_count(size_out, keep_out))
         sp = self.tensor(f"{name}.s", role, planes * n_spatial * n_spatial, complex_=False, scratch=True)
         self.fft_size(n_in, i)
         s = self.shapes[i]
         # the adjoint of zero padding n -> N scales by (N/n)^2: an exponent step
-        step = 2 * int(log2(s.out_size // s.in_size)) if label == "unpad" else 0
+        step = 2 * int(log2(s.out_size // s.in_size)) if adjoint else 0
         self.ops.append(Resize(layer=i, phase=phase, units=planes, src=Operand(x, "r", kept_count(n_in, keep_in)),
                                space=Operand(sp, "w", n_spatial * n_spatial),
                                dst=Operand(out, "w", kept_count(size_out, keep_out)), n_in=n_in, keep_in=keep_in,
-                               n_space=n_spatial, size_out=size_out, keep_out=keep_out, exp_step=step, label=label))
+                               n_space=n_spatial, size_out=size_out, keep_out=keep_out, exp_step=step,
+                               label="unpad" if adjoint else "pad"))
         return out
 
     def pwl_forward(self, i: int, s: LayerShape, layer: ActLayer, x: Tensor) -> Tensor:
@@ -382,7 +383,7 @@ class _FrequencyLowering:
                                              ci=ci, co=co, size=size,
                                              shift=self.shift(i, "backward-data", co, gb, wb, gb)))
             if size != s.in_size:
-                gx = self.resize(i, BD, gx, size, kp, s.in_size, s.in_size, s.in_size, B * ci, f"GXr{i}", "unpad")
+                gx = self.resize(i, BD, gx, size, kp, s.in_size, s.in_size, s.in_size, B * ci, f"GXr{i}", adjoint=True)
         sinc = layer.param == "sinc"
         gparam = self.pgrad[self.weights[i].name] if not sinc else self.pgrad[f"V{i}"]
         gw = gparam if not sinc else self.tensor(f"GW{i}", "grad", ci * co * bins)

@@ -134,12 +134,10 @@ class _SpatialLowering:
         "b") that is the im2col view of a feature map: the array streams (and the SRAM
         counts) the view, while placement, staging and DRAM move the feature map."""
         sh = output_shift(K, self.f.data_bits, self.f.weight_bits, out_bits)
-        oa, ob = Operand(a, "r", role="a"), Operand(b, "r", role="b")
-        if view == "a":
-            oa.view = a.values / (M * K)
-        elif view == "b":
-            ob.view = b.values / (K * N)
-        self.ops.append(SpatialGemm(layer=i, phase=phase, units=1, a=oa, b=ob, c=Operand(c, "w", role="c"), M=M,
+        a_view = a.values / (M * K) if view == "a" else None      # feature-map values per view value
+        b_view = b.values / (K * N) if view == "b" else None
+        self.ops.append(SpatialGemm(layer=i, phase=phase, units=1, a=Operand(a, "r", role="a", view=a_view),
+                                    b=Operand(b, "r", role="b", view=b_view), c=Operand(c, "w", role="c"), M=M,
                                     N=N, K=K, shift=sh, label=label))
 
     def lanes(self, i: int, phase: Phase, x: Tensor, y: Tensor, units: int, function: ActFunction,
