@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from accel.config import ConvLayer, load_accelerator
 from accel.energy import load_table
+from accel.layout import kept_count
 from accel.network import (
     layer_shapes,
     load_network,
@@ -35,7 +36,6 @@ from accel.network import (
 from fdaccel.report import table, write_json
 from sim.costs import compare
 from sim.run import simulate
-from sim.units.fft import half_columns, kept_rows
 
 NETWORKS = ("lenet-digits", "lenet-mnist", "cifar-small")
 BATCH = 32
@@ -53,7 +53,7 @@ def per_bin_macs(net, batch: int) -> int:
         if not isinstance(s.layer, ConvLayer):
             continue
         kp = keep[i + 1] if i + 1 < len(shapes) else s.out_size
-        bins = kept_rows(s.out_size, kp) * half_columns(kp)
+        bins = kept_count(s.out_size, kp)
         total += (3 if seen else 2) * bins * batch * s.in_channels * s.out_channels
         total += batch * s.out_channels if s.layer.bias else 0
         seen = True

@@ -66,16 +66,25 @@ UNITS = ("dram", "fft", "mac", "crop", "act")
 #: Interval labels of a unit's timeline; idle is the complement.
 LABELS = ("busy", "dram", "operand", "space", "port")
 
-_EXPAND: dict[type, Callable[[Descriptor, Machine], Expansion]] = {
-    DramLoad: mem.expand, DramStore: mem.expand, Fft2d: fft.expand, Gemm: mac.expand_gemm,
-    Dense: mac.expand_dense, Crop: crop.expand, Act: act.expand_act, Update: act.expand_update,
-    Bias: mac.expand_bias,
-}
-
-
 def expand(d: Descriptor, machine: Machine) -> Expansion:
     """A descriptor's transactions and counters, from its unit's model."""
-    return _EXPAND[type(d)](d, machine)
+    if isinstance(d, (DramLoad, DramStore)):
+        return mem.expand(d, machine)
+    if isinstance(d, Fft2d):
+        return fft.expand(d, machine)
+    if isinstance(d, Gemm):
+        return mac.expand_gemm(d, machine)
+    if isinstance(d, Dense):
+        return mac.expand_dense(d, machine)
+    if isinstance(d, Bias):
+        return mac.expand_bias(d, machine)
+    if isinstance(d, Crop):
+        return crop.expand(d, machine)
+    if isinstance(d, Act):
+        return act.expand_act(d, machine)
+    if isinstance(d, Update):
+        return act.expand_update(d, machine)
+    raise TypeError(f"no unit model for {type(d).__name__}")
 
 
 @dataclass

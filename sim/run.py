@@ -59,6 +59,8 @@ def simulate(accel: AcceleratorConfig, net: NetworkConfig, batch: int, progress:
         fixed.calibrate(drawn.calib_images, drawn.calib_labels)
     if images is None:
         images, labels = drawn.images, drawn.labels
+    if labels is None:
+        raise TypeError("simulate: images given without labels")
     schedule = build_schedule(accel, net, batch, fixed.plan)
     values = Values(schedule, fixed, images, labels)
     descs = schedule.program.descriptors

@@ -94,15 +94,15 @@ def collect(run: Run, buffer_names: list[str]) -> Stats:
     dram = np.zeros((ngroups, 2), np.int64)
     ops = np.zeros((ngroups, len(OP_COUNTERS)), np.int64)
     col = {k: j for j, k in enumerate(OP_COUNTERS)}
-    for i, e in enumerate(run.expansions):
+    for i, ex in enumerate(run.expansions):
         g = group[i]
-        for b, w in e.reads.items():
+        for b, w in ex.reads.items():
             reads[g, b] += w
-        for b, w in e.writes.items():
+        for b, w in ex.writes.items():
             writes[g, b] += w
-        dram[g, 0] += e.dram_read_bytes
-        dram[g, 1] += e.dram_write_bytes
-        for k, v in e.ops.items():
+        dram[g, 0] += ex.dram_read_bytes
+        dram[g, 1] += ex.dram_write_bytes
+        for k, v in ex.ops.items():
             ops[g, col[k]] += v
 
     layers = []

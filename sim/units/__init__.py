@@ -23,6 +23,7 @@ from math import ceil
 
 from accel.config import AcceleratorConfig, ConfigError
 from accel.fixed.update import MOMENTUM_EXTRA_BITS
+from accel.layout import buffer_depth, buffer_words
 from accel.program import ROM
 
 #: The simulator's three on-chip buffers, by role: spectra and activations, weights,
@@ -67,7 +68,7 @@ class Machine:
         self.index = {n: i for i, n in enumerate(names)}
         self.word_bits = [s.word_bits for s in accel.sram]
         self.banks = [s.banks for s in accel.sram]
-        self.capacity = [int(s.kbytes * 1024 * 8) // s.word_bits for s in accel.sram]
+        self.capacity = [buffer_depth(s.kbytes, s.word_bits) for s in accel.sram]
         f = accel.formats
         role_bits = {"act": f.data_bits, "weight": f.weight_bits, "grad": f.grad_bits}
         #: bits of one real value held in each buffer (a complex value is twice that)
@@ -79,10 +80,9 @@ class Machine:
 
     def words(self, buf: int, values: int, complex_: bool = True, bits: int | None = None) -> int:
         """Buffer words holding ``values`` values of buffer ``buf`` (packed, rounded up)."""
-        if buf == ROM or values <= 0:
+        if buf == ROM:
             return 0
-        b = (bits if bits is not None else self.value_bits[buf]) * (2 if complex_ else 1)
-        return ceil(values * b / self.word_bits[buf])
+        return buffer_words(values, bits if bits is not None else self.value_bits[buf], self.word_bits[buf], complex_)
 
     def port_cycles(self, words: dict[int, int]) -> int:
         """Cycles the buffers' ports need for these word counts (reads and writes share the

@@ -10,7 +10,7 @@ serve
 * PWL forward (``y = slope x + icpt``) and backward (``g_x = slope(x) g_y``: reads x and g);
 * the spatial activation's ReLU on real samples (forward: mask; backward: masked gradient);
 * the loss step: moving the logits out and dL/dlogits back (reads logits and labels; the
-  values are the host's softmax cross-entropy, see ``sim/schedule.py``);
+  values are the host's softmax cross-entropy, see ``sim/schedule/frequency.py``);
 * the classifier gradient's Hermitian projection (columns 0 and n/2 of each half
   spectrum summed with their mirrored rows, every other value copied);
 * the SGD-with-momentum update (:func:`update_cycles`).

@@ -20,33 +20,29 @@ address and its data (``BUFFER_READ_CYCLES``), so results are complete that much
 from __future__ import annotations
 
 from accel.fixed.crop import CROP_LATENCY, crop_latency_cycles, crop_pass_cycles, crop_skipped, pad_pass_cycles
+from accel.layout import half_bins, half_cols, kept_count
 from accel.program import BUFFER_READ_CYCLES, Crop
 
 from . import Expansion, Machine, Work, merge
 
 
-def kept_bins(m: int) -> int:
-    """Bins of an input half spectrum that a crop to ``m`` reads: (m + 1) rows x (m/2 + 1)."""
-    return (m + 1) * (m // 2 + 1)
-
-
 def fold_adds(m: int) -> int:
     """Complex additions of one crop pass: the Nyquist row (m/2 + 1 bins, two input rows
     each) and the Nyquist column (m bins, the mirrored value added)."""
-    return m // 2 + 1 + m
+    return half_cols(m) + m
 
 
 def expand(d: Crop, m: Machine) -> Expansion:
     """One transaction: ``count`` passes back to back."""
-    small = d.m * (d.m // 2 + 1)
+    small = half_bins(d.m)
     if d.adjoint:
         per, span = pad_pass_cycles(d.n, d.m), pad_pass_cycles(d.n, d.m) + CROP_LATENCY
         reads = {d.src.buf: m.words(d.src.buf, d.count * small)}
-        writes = {d.dst.buf: m.words(d.dst.buf, d.count * d.n * (d.n // 2 + 1))}
+        writes = {d.dst.buf: m.words(d.dst.buf, d.count * half_bins(d.n))}
         ops = {"crop_passes": d.count}
     else:
         per, span = crop_pass_cycles(d.n, d.m), crop_latency_cycles(d.n, d.m)
-        reads = {d.src.buf: m.words(d.src.buf, d.count * kept_bins(d.m))}
+        reads = {d.src.buf: m.words(d.src.buf, d.count * kept_count(d.n, d.m))}
         writes = {d.dst.buf: m.words(d.dst.buf, d.count * small)}
         ops = {"crop_passes": d.count, "crop_skipped_bins": d.count * crop_skipped(d.n, d.m),
                "crop_fold_adds": d.count * fold_adds(d.m)}

@@ -34,27 +34,17 @@ from math import ceil
 
 from accel.fixed.fft import FFT_II, fft_butterflies, fft_latency, fft_multiplier_stages
 from accel.fixed.fft2d import column_count, fft2d_interval, fft2d_latency
+from accel.layout import kept_cols, kept_rows
 from accel.program import BUFFER_READ_CYCLES, Fft2d
 
 from . import Expansion, Machine, Work, merge
-
-
-def half_columns(keep: int) -> int:
-    """Columns of a half spectrum that survive a crop to ``keep`` (``keep/2 + 1``)."""
-    return keep // 2 + 1
-
-
-def kept_rows(size: int, keep: int) -> int:
-    """Rows of an ``size``-row half spectrum a crop to ``keep`` reads: ``keep + 1`` (the two
-    rows at +-keep/2 fold into one), or all ``size`` rows when nothing is cropped."""
-    return size if keep >= size else keep + 1
 
 
 def pass_transforms(d: Fft2d) -> tuple[int, int]:
     """1-D transforms per plane in the first and second pass: forward, all ``size`` rows
     then the kept columns (the RTL); inverse, the non-zero columns then the ``n`` kept rows."""
     if d.inverse:
-        return half_columns(d.keep), d.n
+        return kept_cols(d.keep), d.n
     return d.size, column_count(d.size, d.keep)
 
 
@@ -62,7 +52,7 @@ def _traffic(d: Fft2d, m: Machine) -> tuple[int, int]:
     """Words read and written: forward reads the ``n x n`` stored real samples (two per
     complex word; the zero padding is not stored) and writes the kept bins; inverse the
     reverse."""
-    bins = kept_rows(d.size, d.keep) * half_columns(d.keep)
+    bins = kept_rows(d.size, d.keep) * kept_cols(d.keep)
     if d.inverse:
         return m.words(d.src.buf, d.images * bins), m.words(d.dst.buf, d.images * d.n * d.n, complex_=False)
     return m.words(d.src.buf, d.images * d.n * d.n, complex_=False), m.words(d.dst.buf, d.images * bins)

@@ -1,15 +1,21 @@
-"""Counters: every unit's cycles add up, and the operation counts equal the network's
-analytic counts (computed here from the layer list, independently of sim/schedule.py)."""
+"""Counters: every unit's cycles add up, and agree with a rebuild from the transaction
+trace; the operation counts equal the network's analytic counts (computed here from the
+layer list, independently of sim/schedule/)."""
 from __future__ import annotations
 
+import dataclasses
 from math import log2
 
+import numpy as np
 import pytest
 
 from accel.config import load_accelerator
 from accel.network import load_network
+from accel.program import DISPATCH_TO_START, Phase
+from sim.baseline import baseline_accelerator, build_baseline
+from sim.engine import UNITS, Run, execute
 from sim.run import simulate
-from sim.stats import STALL_CAUSES
+from sim.stats import STALL_CAUSES, Stats, collect
 from tests.nets import SMALL_NET
 
 B = 8
@@ -51,7 +57,8 @@ def analytic(net) -> dict[str, int]:
             counts["updates"] += c * l.out_channels * k * hk + l.out_channels
             # S V, (S V) S^T on the kept rows/columns; S^H G and (S^H G) conj(S) over the
             # gradient's rows x rows non-zero full-spectrum bins, k/2+1 output columns
-            counts["sinc_macs"] += c * l.out_channels * (rows * k * k + rows * cols * k + k * rows * rows + k * hk * rows)
+            counts["sinc_macs"] += c * l.out_channels * (rows * k * k + rows * cols * k
+                                                         + k * rows * rows + k * hk * rows)
             if i == 0:     # the input FFT: every row of the (padded) plane, the kept columns
                 counts["butterflies"] += B * c * (size + cols) * (size // 2) * int(log2(size))
             bins_of_last_conv = bins
@@ -118,7 +125,10 @@ def test_spatial_activation_and_zero_padding_transforms():
     net = load_network(SMALL_NET)
     accel = load_accelerator({"fft": {"max_points": 32}})
     st = simulate(accel, net, B).stats
-    bf = lambda n: (n // 2) * int(log2(n))
+
+    def bf(n: int) -> int:
+        return (n // 2) * int(log2(n))
+
     planes1, planes2 = B * 2, B * 6     # input planes, conv1 output planes
     planes3 = B * 8                     # conv2 output planes (spatial activation)
     want = (planes1 * (16 + 5) * bf(16)            # input FFT: 16 rows, 5 columns kept for the crop to 8
@@ -136,3 +146,113 @@ def test_spatial_activation_and_zero_padding_transforms():
     assert st.ops["activations"] == 2 * planes2 * 9 * 5 + 2 * planes3 * 16 * 16 + planes3 * 4 * 3
     for blk in st.units.values():
         assert blk["busy"] + blk["idle"] + sum(blk["stall"].values()) == st.total_cycles
+
+
+# --------------------------------------------------------------------------- the trace rebuild
+
+#: The labels a unit's cycle can carry in the rebuild: busy, then the stall causes.
+TRACE_LABELS = ("busy", *STALL_CAUSES)
+
+
+def trace_accounting(run: Run) -> tuple[int, dict[str, dict[str, int]], list[tuple[int, int, int, dict]]]:
+    """Per-unit busy / stall-by-cause / idle cycles rebuilt from the transaction trace alone
+    (``Run.tx``, the descriptors' works and issue cycles -- not ``Run.intervals``): a
+    transaction is busy for its work's ``compute`` cycles from its start, port-stalled for
+    the rest of its occupancy, and stalled by its ``cause`` from the cycle both its unit
+    was free (the previous transaction's occupancy end) and its descriptor available
+    (issue + DISPATCH_TO_START) until it started.  Every cycle is painted with its label;
+    a cycle painted twice is an error, idle is the cycles nobody painted.  Per layer x
+    phase, a cycle belongs to the descriptor whose completion extended the running
+    maximum of completions past it.  Returns (total, units, rows): rows are (layer,
+    phase, cycles, units) in order of first appearance."""
+    tx = run.tx
+    descs = run.program.descriptors
+    done = np.zeros(len(descs), np.int64)
+    np.maximum.at(done, tx["desc"], tx["done"])
+    total = int(done.max()) if len(done) else 0
+    issue = run.desc_issue
+    assert issue is not None
+    label = {u: np.full(total, -1, np.int64) for u in UNITS}
+    count = {u: np.zeros(total + 1, np.int64) for u in UNITS}      # coverage, as differences
+    free = {u: 0 for u in UNITS}
+    work_of = np.zeros(len(tx["desc"]), np.int64)
+    for r in range(1, len(work_of)):
+        work_of[r] = work_of[r - 1] + 1 if tx["desc"][r] == tx["desc"][r - 1] else 0
+
+    def paint(u: str, a: int, b: int, what: int) -> None:
+        if b > a:
+            label[u][a:b] = what
+            count[u][a] += 1
+            count[u][b] -= 1
+
+    for r in range(len(work_of)):
+        u = UNITS[int(tx["unit"][r])]
+        d = int(tx["desc"][r])
+        start, end, cause = int(tx["start"][r]), int(tx["end"][r]), int(tx["cause"][r])
+        work = run.expansions[d].works[work_of[r]]
+        assert end - start == work.occupancy, (r, d)
+        if cause:
+            paint(u, max(free[u], int(issue[d]) + DISPATCH_TO_START), start, cause)
+        paint(u, start, start + work.compute, 0)
+        paint(u, start + work.compute, end, TRACE_LABELS.index("port"))
+        free[u] = end
+    for u in UNITS:
+        assert (np.cumsum(count[u])[:total] <= 1).all(), f"{u}: intervals overlap"
+
+    def block(u: str, sel: np.ndarray) -> dict:
+        cyc = label[u][sel]
+        amounts = np.bincount(cyc[cyc >= 0], minlength=len(TRACE_LABELS))
+        return {"busy": int(amounts[0]), "idle": int((cyc < 0).sum()),
+                "stall": {c: int(amounts[TRACE_LABELS.index(c)]) for c in STALL_CAUSES}}
+
+    everything = np.ones(total, bool)
+    units = {u: block(u, everything) for u in UNITS}
+    keys: dict[tuple[int, int], int] = {}
+    group = np.array([keys.setdefault((d.layer, int(d.phase)), len(keys)) for d in descs], np.int64)
+    ends = np.maximum.accumulate(done)
+    owner = np.repeat(group, np.diff(np.concatenate([[0], ends])))          # the group of every cycle
+    rows = [(layer, phase, int((owner == g).sum()), {u: block(u, owner == g) for u in UNITS})
+            for (layer, phase), g in keys.items()]
+    return total, units, rows
+
+
+def trace_mismatches(run: Run, stats: Stats) -> list[str]:
+    """Where ``stats`` disagrees with :func:`trace_accounting` of ``run`` (empty: nowhere)."""
+    total, units, rows = trace_accounting(run)
+    bad = [] if total == stats.total_cycles else [f"total {stats.total_cycles} != {total}"]
+    bad += [f"{u}: {stats.units[u]} != {units[u]}" for u in UNITS if stats.units[u] != units[u]]
+    if len(rows) != len(stats.layers):
+        return bad + [f"{len(stats.layers)} layer x phase rows != {len(rows)}"]
+    for (layer, phase, cycles, blocks), row in zip(rows, stats.layers):
+        where = (row["name"], row["phase"])
+        if (run.program.layer_name(layer), Phase(phase).label) != where or row["cycles"] != cycles:
+            bad.append(f"{where}: {row['cycles']} cycles != {cycles} ({run.program.layer_name(layer)})")
+        bad += [f"{where} {u}: {row['units'][u]} != {blocks[u]}" for u in UNITS if row["units"][u] != blocks[u]]
+    return bad
+
+
+def test_unit_cycles_equal_the_transaction_trace(sim):
+    """busy, stall by cause and idle, per unit and per layer x phase, as rebuilt from the
+    trace (independently of ``Run.intervals`` and ``sim.stats``)."""
+    assert trace_mismatches(sim.run, sim.stats) == []
+
+
+def test_baseline_unit_cycles_equal_the_transaction_trace():
+    accel = load_accelerator()
+    run = execute(build_baseline(accel, load_network("lenet-digits"), B).program, baseline_accelerator(accel))
+    assert trace_mismatches(run, collect(run, [s.name for s in accel.sram])) == []
+
+
+def test_the_trace_check_can_fail(sim):
+    """Statistics collected from a timeline that lost one busy interval, or counted one
+    twice, disagree with the trace."""
+    names = [s.name for s in sim.accel.sram]
+    s, e, lab = sim.run.intervals["mac"]
+    busy = np.nonzero(lab == 0)[0]
+    keep = np.ones(len(s), bool)
+    keep[busy[len(busy) // 2]] = False
+    dropped = dataclasses.replace(sim.run, intervals={**sim.run.intervals, "mac": (s[keep], e[keep], lab[keep])})
+    assert trace_mismatches(sim.run, collect(dropped, names))
+    twice = np.sort(np.concatenate([np.arange(len(s)), busy[:1]]))
+    doubled = dataclasses.replace(sim.run, intervals={**sim.run.intervals, "mac": (s[twice], e[twice], lab[twice])})
+    assert trace_mismatches(sim.run, collect(doubled, names))

@@ -80,7 +80,8 @@ def test_one_dram_burst():
     # a store of data that a load brings in waits for it; two loads share the channel
     two = _run(accel, DramLoad(0, Phase.FORWARD, 0, Ref(0, 1), 0, 64), DramLoad(0, Phase.FORWARD, 0, Ref(0, 2), 0, 64))
     assert two == 2 * 16 + 77
-    chain = _run(accel, DramLoad(0, Phase.FORWARD, 0, Ref(0, 1), 0, 64), DramStore(0, Phase.FORWARD, 0, Ref(0, 1), 0, 64))
+    chain = _run(accel, DramLoad(0, Phase.FORWARD, 0, Ref(0, 1), 0, 64),
+                 DramStore(0, Phase.FORWARD, 0, Ref(0, 1), 0, 64))
     assert chain == (16 + 77) + 16 + 77
 
 
@@ -191,6 +192,9 @@ def test_small_buffer_costs_dram_traffic_not_an_error():
                                            {"name": "weight", "kbytes": 64, "banks": 4},
                                            {"name": "grad", "kbytes": 64, "banks": 4}]})
     small = simulate(small_cfg, net, 32).stats
-    dram = lambda s: s.memory["dram"]["read_bytes"] + s.memory["dram"]["write_bytes"]
+
+    def dram(s):
+        return s.memory["dram"]["read_bytes"] + s.memory["dram"]["write_bytes"]
+
     assert dram(small) > dram(big)
     assert small.ops == {**big.ops, "dram_transfers": small.ops["dram_transfers"]}

@@ -72,7 +72,7 @@ def check_iteration(accel, net, batch: int) -> None:
     want = {k: n - sat0.get(k, 0) for k, n in ref.sat.counts.items() if n - sat0.get(k, 0)}
     assert v.sat.counts == want
     # the starting network is not changed
-    for name, p in start.params.items():
+    for p in start.params.values():
         assert p.fmt is None
 
 
