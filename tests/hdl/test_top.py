@@ -1,10 +1,10 @@
-"""hdl/top.py: program validation in the loader and in the RTL decoder (a bad descriptor is
+"""hdl/top: program validation in the loader and in the RTL decoder (a bad descriptor is
 rejected, never executed), Verilog emission."""
 from __future__ import annotations
 
 import pytest
 
-from accel.config import load_accelerator
+from accel.config import ConfigError, load_accelerator
 from accel.fixed.top import table_words
 from accel.program import (
     ROM,
@@ -21,8 +21,10 @@ from accel.program import (
     Ref,
     encode,
 )
-from hdl.build import UNITS, verilog
-from hdl.top import ERRORS, Top, TopParams, program_words, simulate_top
+from hdl.tools.top_run import simulate_top
+from hdl.tools.units import UNITS
+from hdl.tools.verilog import verilog
+from hdl.top import ERRORS, Top, TopParams, program_words
 
 ACCEL = load_accelerator({"mac_array": {"rows": 2, "cols": 2}, "activation": {"lanes": 2},
                           "sram": [{"name": n, "kbytes": 1, "banks": 64} for n in ("act", "weight", "grad")]})
@@ -95,13 +97,13 @@ def test_decoder_flags_and_never_executes():
 
 def test_params_reject_mixed_formats():
     bad = load_accelerator({"formats": {"grad_bits": 18}})
-    with pytest.raises(Exception, match="data_bits == weight_bits == grad_bits"):
+    with pytest.raises(ConfigError, match="data_bits == weight_bits == grad_bits"):
         TopParams.from_accel(bad)
 
 
 @pytest.mark.parametrize("pools, match", [([(8, 3)], r"pools\[0\]: .*even"), ([(8, 4), (8, 4)], "each")])
 def test_params_reject_bad_pools(pools, match):
-    with pytest.raises(Exception, match=match):
+    with pytest.raises(ConfigError, match=match):
         TopParams.from_accel(ACCEL, pools=pools)
 
 
@@ -125,7 +127,9 @@ def test_back_to_back_small_ffts(size, keep):
     descriptor's cycles equal the cycle model's and the buffers ``accel.fixed.top``'s."""
     import numpy as np
 
-    from accel.fixed.top import execute, pack, unpack
+    from accel.fixed.top import execute
+    from accel.layout import pack_complex as pack
+    from accel.layout import unpack_complex as unpack
     from fdaccel.agreement import model_times
     accel = load_accelerator({"fft": {"max_points": size, "count": 1}, "mac_array": {"rows": 2, "cols": 2},
                               "activation": {"lanes": 2},
