@@ -105,6 +105,7 @@ _EMIT_UNITS = ("import sys; from accel.config import load_accelerator; "
                "write_verilog(load_accelerator(), sys.argv[1], sys.argv[2:])")
 
 
+@pytest.mark.slow
 def test_units_and_write_verilog(tmp_path: Path) -> None:
     """The per-unit Verilog of the default configuration (what `fdaccel verilog` writes
     for these units): one file per unit plus filelist.f, byte-identical from another

@@ -75,6 +75,7 @@ def test_loader_rejects_fft_with_two_engines():
                                                    for n in ("act", "weight", "grad")]}))
 
 
+@pytest.mark.slow
 def test_decoder_flags_and_never_executes():
     """Raw words the loader would refuse: the decoder raises ``error`` with the code, the
     bad descriptor and everything after it are never started; earlier ones complete."""
@@ -107,6 +108,7 @@ def test_params_reject_bad_pools(pools, match):
         TopParams.from_accel(ACCEL, pools=pools)
 
 
+@pytest.mark.slow
 def test_verilog_registered_and_deterministic():
     assert "top" in UNITS
     assert verilog(Top(P), "top") == verilog(Top(P), "top")
