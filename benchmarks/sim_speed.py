@@ -14,7 +14,7 @@ Then one conv layer's training phases (lenet-digits conv2 at batch 32 with the
 activation and pooling after it: forward GEMM, PWL forward, crop 8 -> 4, pad, PWL
 backward, backward-data and weight-gradient GEMMs, the schedule's descriptors unchanged)
 run three ways on the same program and operands: the cycle model
-(``sim.engine.execute``), the Verilator build of ``hdl/top.py`` and Amaranth's simulator
+(``sim.engine.execute``), the Verilator build of ``hdl.top`` and Amaranth's simulator
 of the same top. The three cycle counts must be equal (the script fails otherwise); the
 wall seconds are the execution alone (Verilator: measured inside the C++ harness,
 without loading and dumping the buffers; Amaranth: the whole simulation), best of
@@ -44,7 +44,7 @@ OUT = Path(__file__).resolve().parent / "results" / "sim_speed.json"
 
 
 #: The top's configuration for the three-way run: a 4x4 array, 4 lanes, buffers large
-#: enough to hold conv2's tensors on chip, ports that never bind (see hdl/top.py).
+#: enough to hold conv2's tensors on chip, ports that never bind (see hdl/top).
 TOP_ACCEL = {"mac_array": {"rows": 4, "cols": 4}, "activation": {"lanes": 4},
              "sram": [{"name": "act", "kbytes": 512, "banks": 64}, {"name": "weight", "kbytes": 256, "banks": 64},
                       {"name": "grad", "kbytes": 512, "banks": 64}]}
@@ -53,7 +53,8 @@ TOP_ACCEL = {"mac_array": {"rows": 4, "cols": 4}, "activation": {"lanes": 4},
 def three_ways() -> dict:
     """lenet-digits conv2's training phases on the cycle model, Verilator and Amaranth."""
     from fdaccel.agreement import conv_fragment, model_times, params_for
-    from hdl.top import program_words, run_top, simulate_top
+    from hdl.tools.top_run import run_top, simulate_top
+    from hdl.top import program_words
     accel = load_accelerator(TOP_ACCEL)
     net = load_network("lenet-digits")
     batch = iteration_batch(net, BATCH)

@@ -1,4 +1,4 @@
-"""Cycle model vs RTL on the same program: shared by tests/test_sim_rtl_agreement.py and
+"""Cycle model vs RTL on the same program: shared by tests/hdl/test_rtl_agreement.py and
 benchmarks/sim_speed.py.
 
 A *fragment* is the part of a schedule (``sim.schedule.build_schedule``) that the top runs
@@ -18,14 +18,12 @@ from accel.config import AcceleratorConfig, ConvLayer
 from accel.fixed.core import CTensor
 from accel.fixed.layers import normalize
 from accel.fixed.top import table_words
-from accel.layout import pack_complex as pack
-from accel.layout import unpack_complex as unpack
+from accel.layout import kept_index, pack_complex, unpack_complex
 from accel.program import Act, ActFunction, Crop, Fft2d, Gemm, GemmKind, Program
 from hdl.top import TopParams
 from sim.engine import Run, execute
 from sim.run import Simulation
 from sim.schedule import FIRST_RESIDENT_REGION, Tensor
-from sim.values import kept_bins
 
 
 @dataclass
@@ -65,7 +63,7 @@ def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool =
         if isinstance(d, Fft2d):                    # n x n real samples, plane major, two per word
             x = sim.values.slots["x"].t.re.reshape(-1, d.n * d.n)[d.first:d.first + d.images].ravel()
             x = np.concatenate([x, np.zeros(len(x) % 2, np.int64)])
-            images[d.src.buf][d.src.addr:d.src.addr + len(x) // 2] = pack(x[0::2], x[1::2], vb)
+            images[d.src.buf][d.src.addr:d.src.addr + len(x) // 2] = pack_complex(x[0::2], x[1::2], vb)
             written.add((d.dst.buf, d.dst.region))
             continue
         for name, ref in d.refs():
@@ -76,7 +74,7 @@ def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool =
                 t = by_region[key]
                 pooled = isinstance(d, Crop) and d.adjoint        # the pad reads the pooled gradient
                 re, im = physical(sim, layer, t.name, d.m if pooled else None)
-                images[ref.buf][t.addr:t.addr + len(re)] = pack(re, im, vb)
+                images[ref.buf][t.addr:t.addr + len(re)] = pack_complex(re, im, vb)
         written.add((d.refs()[-1][1].buf, d.refs()[-1][1].region))
     table = table_words(sim.values.tables[layer + 1], sim.accel.activation.segments) if with_act else []
     return Fragment(program, [[int(w) for w in im] for im in images], table, by_region, layer)
@@ -86,9 +84,9 @@ def _bins(sim: Simulation, layer: int, pooled: int | None) -> tuple[int, np.ndar
     """(n, rows, columns) of a tensor's stored bins: conv layer ``layer``'s kept bins, or all
     bins of a pooled ``pooled``-point half spectrum."""
     if pooled is not None:
-        return (pooled, *kept_bins(pooled, None))
+        return (pooled, *kept_index(pooled, None))
     n = sim.values.shapes[layer].out_size
-    return (n, *kept_bins(n, sim.values.net.keeps[layer]))
+    return (n, *kept_index(n, sim.values.net.keeps[layer]))
 
 
 def physical(sim: Simulation, layer: int, name: str, pooled: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -108,7 +106,7 @@ def normalized_equal(sim: Simulation, layer: int, name: str, image: list[int], a
     ref = sim.values.slots[name].t
     n, rr, cc = _bins(sim, layer, pooled)
     P = ref.re.size // (n * (n // 2 + 1))
-    re, im = unpack(image[addr:addr + P * len(rr)], sim.accel.formats.data_bits)
+    re, im = unpack_complex(image[addr:addr + P * len(rr)], sim.accel.formats.data_bits)
     full = [np.zeros((P, n, n // 2 + 1), np.int64) for _ in range(2)]
     full[0][:, rr, cc], full[1][:, rr, cc] = re.reshape(len(rr), P).T, im.reshape(len(rr), P).T
     got = normalize(CTensor(full[0], full[1], 0, ref.bits))

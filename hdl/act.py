@@ -14,7 +14,7 @@ buffer's registered ``i.ready``):
 """
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Shape, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -76,8 +76,13 @@ class PwlActivation(wiring.Component):
             "o": Out(stream.Signature(out_layout)),
             "wr_en": In(1),
             "wr_addr": In(range(3 * segments - 1)),
-            "wr_data": In(signed(max(data_bits + 1, slope_bits))),
+            "wr_data": In(self.table_shape(data_bits, slope_bits)),
         })
+
+    @staticmethod
+    def table_shape(data_bits: int = 16, slope_bits: int = 16) -> Shape:
+        """Shape of ``wr_data``: a breakpoint (``data_bits + 1``) or a slope, signed."""
+        return signed(max(data_bits + 1, slope_bits))
 
     def elaborate(self, platform) -> Module:
         m = Module()

@@ -221,7 +221,7 @@ class SpectralPad(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         mod = Module()
-        n, m, h, db = self.n, self.m, self.m // 2, self.data_bits
+        n, h, db = self.n, self.m // 2, self.data_bits
 
         mod.submodules.skid = skid = SkidBuffer(self.o.payload.shape())
         wiring.connect(mod, skid.o, wiring.flipped(self.o))

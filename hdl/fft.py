@@ -2,7 +2,7 @@
 
 The stage sequence comes from :func:`accel.fixed.fft.fft_plan` and the arithmetic is the
 model's, operation for operation; :func:`accel.fixed.fft.fft_latency` is this pipeline's
-latency (measured by ``tests/test_hdl_fft.py``).
+latency (measured by ``tests/hdl/test_fft.py``).
 
 Flow control.  The whole pipeline advances on one enable, ``ce``, which is "the output
 skid buffer has room" -- a register, so the consumer's ``ready`` never fans out to the
@@ -54,8 +54,8 @@ register path stays inside the DSP block (yosys' ``synth_ecp5`` maps ``*`` to an
 unregistered ``MULT18X18D`` and leaves the registers in fabric, which limited Fmax to
 about 135 MHz).  Both choices (multipliers and memories) have the same latency and the
 same arithmetic, so the Amaranth-simulated design is the synthesized one, cycle for
-cycle; ``tests/test_hdl_build.py`` runs the ``dsp="ecp5"`` netlist in Verilator with the
-primitive models of :data:`hdl.build.ECP5_MODELS`.
+cycle; ``tests/hdl/test_tools.py`` runs the ``dsp="ecp5"`` netlist in Verilator with the
+primitive models of ``hdl/models`` (:func:`hdl.tools.models.ecp5_models`).
 """
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ def registered_ram(m: Module, ce: Value, width: int, depth: int, waddr: Value, w
 
     The write (``we``, at an edge where ``ce`` also holds) lands at that edge.  A read of
     the address being written at the same edge returns undefined data, which the caller
-    must not use (the ECP5 model in :mod:`hdl.build` returns the stored word inverted, so
+    must not use (the ECP5 model in ``hdl/models/DP16KD.v`` returns the stored word inverted, so
     a test notices if it is used).  With
     ``dsp="ecp5"`` this is one ``DP16KD`` in its 512 x 36 pseudo-dual-port mode with the
     output register (``REGMODE = "OUTREG"``, ``OCEB = ce``), so the 5.8 ns array

@@ -2,7 +2,7 @@
 
 Bit-exact with :func:`accel.fixed.fft2d.fft2d_half`; the timing is
 :func:`accel.fixed.fft2d.fft2d_latency` / :func:`~accel.fixed.fft2d.fft2d_cycles`
-(measured by ``tests/test_hdl_fft2d.py``).
+(measured by ``tests/hdl/test_fft2d.py``).
 
 Structure (two instances of the 1-D pipeline :class:`hdl.fft.FFT`, so that the row pass
 of one image overlaps the column pass of the previous one)::
@@ -112,7 +112,6 @@ class FFT2D(wiring.Component):
         m = Module()
         n, B, C = self.n, self.data_bits, self.cols
         p = n.bit_length() - 1
-        h = n // 2 + 1
         words = C * n  # one bank
         shift_shape = self.o.payload.shift.shape()
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from accel.config import load_accelerator
-from hdl.build import synth_units
+from hdl.tools.units import synth_units
 
 from ..options import SynthOptions
 from ..report import table, write_json

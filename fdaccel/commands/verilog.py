@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from accel.config import load_accelerator
-from hdl.build import write_verilog
+from hdl.tools.units import write_verilog
 
 from ..options import VerilogOptions
 

@@ -7,8 +7,6 @@ engine's per-image ``shift`` must match that call's exponent.
 """
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -95,8 +93,7 @@ def test_drains_and_stalls_without_loss() -> None:
         np.testing.assert_array_equal(im[k], ref.im)
 
 
-@pytest.mark.skipif(shutil.which("verilator") is None,
-                    reason="verilator is not installed: lint needs it")
+@pytest.mark.verilator
 def test_lint_clean() -> None:
-    from hdl.build import lint, verilog
+    from hdl.tools.verilog import lint, verilog
     lint(verilog(FFT2D(16, keep=6), "fft2d"))

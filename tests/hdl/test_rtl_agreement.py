@@ -13,8 +13,6 @@ on the same images, and the GEMM outputs computed from ``sim.values``' operands 
 """
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
@@ -25,7 +23,8 @@ from accel.layout import pack_complex as pack
 from accel.layout import unpack_complex as unpack
 from accel.network import load_network
 from fdaccel.agreement import conv_fragment, model_times, normalized_equal, params_for
-from hdl.top import program_words, run_top, simulate_top
+from hdl.tools.top_run import run_top, simulate_top
+from hdl.top import program_words
 from sim.run import simulate
 from sim.values import iteration_batch
 
@@ -100,13 +99,13 @@ def test_tiny_input_fft_conv_layer_amaranth():
     _check(sim, fr, run, accel)
 
 
-@pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator is not installed")
+@pytest.mark.verilator
 def test_lenet_conv1_block_verilator():
     """lenet-digits' input FFT (32 images, 16 x 16, columns for a crop to 8), conv1's
     forward and weight-gradient GEMMs and act1 (forward and backward) at batch 32, on one
     FFT engine, a 4x4 array and 4 lanes.  (pool1 is left out: its pooled side is conv2's
     input, which holds only conv2's 15 kept bins of the 40, a layout the top's crop does
-    not write; see hdl/top.py.)"""
+    not write; see hdl/top.)"""
     accel = load_accelerator({"fft": {"max_points": 16, "count": 1}, "mac_array": {"rows": 4, "cols": 4},
                               "activation": {"lanes": 4},
                               "sram": LENET_SRAM})
@@ -121,7 +120,7 @@ def test_lenet_conv1_block_verilator():
     _check(sim, fr, run, accel)
 
 
-@pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator is not installed")
+@pytest.mark.verilator
 def test_lenet_conv2_verilator():
     """lenet-digits conv2's three GEMMs, act2 and pool2 (forward and backward) at batch 32
     on a 4x4 array with 4 lanes; then the three GEMMs alone on operands sim.values
@@ -156,13 +155,14 @@ def test_fft2d_descriptor_amaranth():
     each image's transaction in ``sim.engine`` starts and ends its occupancy (address
     cycles; the samples follow after the buffers' one-cycle read) when ``hdl/fft2d.py``
     in Amaranth's simulator takes that image's first and last sample, and completes when
-    it emits the image's last bin (readable the next cycle).  The RTL transforms every row of the plane; the descriptor says 5 of the
-    8 rows are non-zero, which changes nothing in either."""
+    it emits the image's last bin (readable the next cycle).  The RTL transforms every row
+    of the plane; the descriptor says 5 of the 8 rows are non-zero, which changes nothing
+    in either."""
     from accel.fixed.fft2d import column_count
     from accel.program import BUFFER_READ_CYCLES, Fft2d, Phase, Program, Ref, TensorInfo
     from sim.engine import execute
 
-    from .test_hdl_fft2d import images, run_fft2d
+    from .test_fft2d import images, run_fft2d
 
     n, keep, count = 8, 4, 3
     accel = load_accelerator({"fft": {"max_points": n, "count": 1},

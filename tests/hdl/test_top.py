@@ -1,10 +1,10 @@
-"""hdl/top.py: program validation in the loader and in the RTL decoder (a bad descriptor is
+"""hdl/top: program validation in the loader and in the RTL decoder (a bad descriptor is
 rejected, never executed), Verilog emission."""
 from __future__ import annotations
 
 import pytest
 
-from accel.config import load_accelerator
+from accel.config import ConfigError, load_accelerator
 from accel.fixed.top import table_words
 from accel.program import (
     ROM,
@@ -21,8 +21,10 @@ from accel.program import (
     Ref,
     encode,
 )
-from hdl.build import UNITS, verilog
-from hdl.top import ERRORS, Top, TopParams, program_words, simulate_top
+from hdl.tools.top_run import simulate_top
+from hdl.tools.units import UNITS
+from hdl.tools.verilog import verilog
+from hdl.top import ERRORS, Top, TopParams, program_words
 
 ACCEL = load_accelerator({"mac_array": {"rows": 2, "cols": 2}, "activation": {"lanes": 2},
                           "sram": [{"name": n, "kbytes": 1, "banks": 64} for n in ("act", "weight", "grad")]})
@@ -73,6 +75,7 @@ def test_loader_rejects_fft_with_two_engines():
                                                    for n in ("act", "weight", "grad")]}))
 
 
+@pytest.mark.slow
 def test_decoder_flags_and_never_executes():
     """Raw words the loader would refuse: the decoder raises ``error`` with the code, the
     bad descriptor and everything after it are never started; earlier ones complete."""
@@ -95,16 +98,17 @@ def test_decoder_flags_and_never_executes():
 
 def test_params_reject_mixed_formats():
     bad = load_accelerator({"formats": {"grad_bits": 18}})
-    with pytest.raises(Exception, match="data_bits == weight_bits == grad_bits"):
+    with pytest.raises(ConfigError, match="data_bits == weight_bits == grad_bits"):
         TopParams.from_accel(bad)
 
 
 @pytest.mark.parametrize("pools, match", [([(8, 3)], r"pools\[0\]: .*even"), ([(8, 4), (8, 4)], "each")])
 def test_params_reject_bad_pools(pools, match):
-    with pytest.raises(Exception, match=match):
+    with pytest.raises(ConfigError, match=match):
         TopParams.from_accel(ACCEL, pools=pools)
 
 
+@pytest.mark.slow
 def test_verilog_registered_and_deterministic():
     assert "top" in UNITS
     assert verilog(Top(P), "top") == verilog(Top(P), "top")

@@ -28,6 +28,8 @@ from hdl.act import PwlActivation
 from hdl.cmac import ComplexMacArray
 from hdl.crop import SpectralCrop, SpectralPad
 from hdl.stream import run_stream_testbench
+from hdl.tools.stream import simulate_stream
+from hdl.tools.verilog import lint, verilog
 
 
 def run_streams(dut, beats: list, n_out: int, gap: float = 0.0, stall: float = 0.0,
@@ -383,13 +385,11 @@ def _fields(layout) -> dict:
     return out
 
 
-@pytest.mark.skipif(__import__("shutil").which("verilator") is None,
-                    reason="verilator is not installed: the C++ harness run needs it")
+@pytest.mark.verilator
 def test_cmac_verilator_harness_100k_cycles():
     """The MAC array's Verilog in a Verilator C++ harness for >= 100 000 cycles (random
     tile lengths, conj flags and shifts; random valid gaps and backpressure) equals
     accel.fixed.mac tile by tile, flags included, and never beats the model's latency."""
-    build = pytest.importorskip("hdl.build", reason="hdl/build.py provides the harness")
     rows, cols, ab, bb, acc, ob = 2, 2, 12, 12, 26, 12  # narrow: saturation happens too
     dut = ComplexMacArray(rows, cols, ab, bb, acc, ob)
     fin = _fields(dut.i.payload.shape())
@@ -416,7 +416,7 @@ def test_cmac_verilator_harness_100k_cycles():
             w |= shift << fin["shift",][0]
             words.append(w)
         n_beats += k
-    run = build.simulate_stream(dut, "cmac_h", words, len(tiles), gap_prob=0.2, stall_prob=0.2,
+    run = simulate_stream(dut, "cmac_h", words, len(tiles), gap_prob=0.2, stall_prob=0.2,
                                 seed=7)
     assert run.cycles >= 100_000
     assert len(run.outputs) == len(tiles)
@@ -440,14 +440,13 @@ def test_cmac_verilator_harness_100k_cycles():
     # tile's last beat, so a stream of tiles takes sum(K) + CMAC_LATENCY cycles
     n = sum(1 for t in tiles if t[4] < 4000)
     beats = tiles[n - 1][4] + 1
-    free = build.simulate_stream(dut, "cmac_h", words[:beats], n)
+    free = simulate_stream(dut, "cmac_h", words[:beats], n)
     assert free.in_cycles == list(range(free.in_cycles[0], free.in_cycles[0] + beats))
     assert [c - free.in_cycles[t[4]] for c, t in zip(free.out_cycles, tiles)] == [CMAC_LATENCY] * n
     assert free.out_cycles[-1] - free.in_cycles[0] + 1 == beats + CMAC_LATENCY
 
 
-@pytest.mark.skipif(__import__("shutil").which("verilator") is None,
-                    reason="verilator is not installed: lint needs it")
+@pytest.mark.verilator
 @pytest.mark.parametrize("name,make", [
     ("cmac", lambda: ComplexMacArray(2, 3)),
     ("act", lambda: PwlActivation(2, 6)),
@@ -455,5 +454,4 @@ def test_cmac_verilator_harness_100k_cycles():
     ("pad", lambda: SpectralPad(32, 16)),
 ])
 def test_units_lint_clean(name, make):
-    build = pytest.importorskip("hdl.build", reason="hdl/build.py provides lint")
-    build.lint(build.verilog(make(), name))
+    lint(verilog(make(), name))
