@@ -18,8 +18,8 @@ from accel.config import AcceleratorConfig, ConvLayer
 from accel.fixed.core import CTensor
 from accel.fixed.layers import normalize
 from accel.fixed.top import table_words
-from accel.layout import kept_index, pack_complex, unpack_complex
-from accel.program import Act, ActFunction, Crop, Fft2d, Gemm, GemmKind, Program
+from accel.layout import buffer_depth, kept_index, pack_complex, unpack_complex
+from accel.program import Act, ActFunction, Crop, Descriptor, Fft2d, Gemm, GemmKind, Program
 from hdl.top import TopParams
 from sim.engine import Run, execute
 from sim.run import Simulation
@@ -44,7 +44,7 @@ def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool =
     but the FFT's input, which the schedule loads from DRAM: it is preloaded where that
     load puts it."""
     assert isinstance(sim.net.layers[layer], ConvLayer)
-    descs = []
+    descs: list[Descriptor] = []
     for d in sim.schedule.program.descriptors:
         if with_fft and isinstance(d, Fft2d) and not d.inverse and layer == 0:
             descs.append(d)
@@ -57,7 +57,7 @@ def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool =
     program = Program(tuple(descs), (), sim.schedule.program.layers)
     by_region = {(t.buf, t.region): t for t in sim.schedule.tensors.values() if t.resident}
     vb = sim.accel.formats.data_bits
-    images = [np.zeros(int(s.kbytes * 1024 * 8) // s.word_bits, np.int64) for s in sim.accel.sram]
+    images = [np.zeros(buffer_depth(s.kbytes, s.word_bits), np.int64) for s in sim.accel.sram]
     written: set[tuple[int, int]] = set()
     for d in descs:
         if isinstance(d, Fft2d):                    # n x n real samples, plane major, two per word
@@ -69,11 +69,11 @@ def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool =
         for name, ref in d.refs():
             key = (ref.buf, ref.region)
             assert ref.region >= FIRST_RESIDENT_REGION and key in by_region, f"{name} is staged through DRAM"
-            reads = name in ("a", "b", "x", "src") or (name == "g" and d.backward)
+            reads = name in ("a", "b", "x", "src") or (name == "g" and isinstance(d, Act) and d.backward)
             if reads and key not in written:
                 t = by_region[key]
                 pooled = isinstance(d, Crop) and d.adjoint        # the pad reads the pooled gradient
-                re, im = physical(sim, layer, t.name, d.m if pooled else None)
+                re, im = physical(sim, layer, t.name, d.m if isinstance(d, Crop) and pooled else None)
                 images[ref.buf][t.addr:t.addr + len(re)] = pack_complex(re, im, vb)
         written.add((d.refs()[-1][1].buf, d.refs()[-1][1].region))
     table = table_words(sim.values.tables[layer + 1], sim.accel.activation.segments) if with_act else []
@@ -125,6 +125,7 @@ def model_times(program: Program, accel: AcceleratorConfig) -> tuple[Run, dict[s
     desc, start, end = run.tx["desc"], run.tx["start"], run.tx["end"]
     first = [int(start[desc == i].min()) for i in range(n)]     # a descriptor's transactions (an FFT's
     final = [int(end[desc == i].max()) for i in range(n)]       # images) run back to back
+    assert run.desc_issue is not None, "execute records every dispatch"
     return run, {"dispatch": [int(t) for t in run.desc_issue], "start": first, "end": final,
                  "done": [int(t) for t in run.desc_done]}
 

@@ -29,18 +29,13 @@ from accel.fixed.act import PwlTable
 from accel.fixed.core import CTensor, Saturations
 from accel.fixed.layers import Ctx, align_planes, hermitian_finish, normalize
 from accel.fixed.net import FixedNet
-from accel.layout import kept_index
 from accel.network import layer_shapes
 from accel.program import Descriptor
 
 from .schedule import Schedule
 from .schedule.ir import Final, Slot, Tensor
 
-#: The bin order of the per-bin GEMMs and PWL activations (``fdaccel.agreement`` reads
-#: tensors in it); the geometry is ``accel.layout``'s.
-kept_bins = kept_index
-
-__all__ = ["Batch", "Slot", "Values", "iteration_batch", "kept_bins"]
+__all__ = ["Batch", "Slot", "Values", "iteration_batch"]
 
 
 class Values:
