@@ -44,7 +44,7 @@ from math import log2
 
 import numpy as np
 
-from accel.config import NetworkConfig
+from accel.config import ConfigError, NetworkConfig
 from accel.data import load_dataset
 from accel.fixed.act import PwlTable, pwl_backward_real, pwl_fixed_table, pwl_forward_real
 from accel.fixed.core import CTensor, Saturations, int_range, round_shift, saturate
@@ -543,6 +543,8 @@ def iteration_batch(net: NetworkConfig, batch: int, data_dir: str | None = None)
     if net.dataset in ("mnist", "cifar10") and data_dir is None:
         net = dataclasses.replace(net, dataset="random")
     data = load_dataset(net, data_dir, seed=net.training.seed)
+    if batch > len(data.y_train):
+        raise ConfigError(f"batch: {batch} is more than the {len(data.y_train)} training images of {data.name}")
     order = np.random.default_rng(net.training.seed).permutation(len(data.y_train))
     first, second = order[:batch], order[batch:2 * batch]
     if len(second) < batch:

@@ -16,12 +16,13 @@ from accel.data import load_dataset
 from accel.network import load_network
 
 from ..options import TrainOptions
-from ..report import write_json
+from ..report import check_outputs, write_json
 from ..training import MODELS, apply_overrides, train
 
 
 def run_train(opts: TrainOptions) -> int:
     """The ``train`` subcommand: load, train, report.  Bad input -> ConfigError."""
+    check_outputs({"train --json": opts.json})
     mode = opts.mode
     if mode not in MODELS:
         raise ConfigError(f"train --{mode}: no {mode} model is available yet "
