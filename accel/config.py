@@ -434,12 +434,14 @@ def read_yaml_file(path: str | Path, what: str) -> Any:
     path = Path(path)
     shown = repr(str(path))
     try:
-        with open(path, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise ConfigError(f"{what}: {shown} is not a regular file")
-            raw = f.read(MAX_YAML_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"{what}: cannot read {shown}: {exc.strerror or exc}") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)   # a FIFO opens without waiting for a writer
+        with open(fd, "rb") as f:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+            raw = f.read(MAX_YAML_BYTES + 1) if regular else b""
+    except (OSError, ValueError) as exc:                    # ValueError: a NUL byte in the name
+        raise ConfigError(f"{what}: cannot read {shown}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not regular:
+        raise ConfigError(f"{what}: {shown} is not a regular file")
     if len(raw) > MAX_YAML_BYTES:
         raise ConfigError(f"{what}: {shown} is larger than {MAX_YAML_BYTES >> 20} MiB; not a configuration file")
     try:

@@ -147,13 +147,20 @@ def _run(command: str, opts: Any) -> int:
     return run_synth(opts)
 
 
+def say(message: str) -> None:
+    """Print one line on stderr; on a terminal, first clear the line a progress bar may
+    still hold (an interruption can land while a bar is being drawn)."""
+    clear = "\r\x1b[K" if sys.stderr.isatty() else ""
+    print(f"{clear}{message}", file=sys.stderr)
+
+
 def interrupted(exc: BaseException | None = None) -> int:
     """Print the one line of an interruption (with what ``exc`` says, if anything) and
     return its exit status; further signals are ignored while it is printed."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
     detail = str(exc) if exc is not None else ""
-    print(f"fdaccel: interrupted{': ' + detail if detail else ''}", file=sys.stderr)
+    say(f"fdaccel: interrupted{': ' + detail if detail else ''}")
     return EXIT_INTERRUPTED
 
 
@@ -169,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = _parser().parse_args(argv)
             return _run(args.command, _options(args))
         except ConfigError as exc:
-            print(f"fdaccel: error: {exc}", file=sys.stderr)
+            say(f"fdaccel: error: {exc}")
             return EXIT_BAD_INPUT
         except SystemExit as exc:    # --help, --version
             return exc.code if isinstance(exc.code, int) else 0
@@ -181,8 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:
             if os.environ.get("FDACCEL_DEBUG"):
                 raise
-            print(f"fdaccel: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-                  f"(FDACCEL_DEBUG=1 shows where)", file=sys.stderr)
+            say(f"fdaccel: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                f"(FDACCEL_DEBUG=1 shows where)")
             return EXIT_INTERNAL
     except KeyboardInterrupt as exc:
         return interrupted(exc)

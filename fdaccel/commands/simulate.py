@@ -8,6 +8,7 @@ report, the energy CSV, the plots and the transaction trace if asked.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ def run_simulate(opts: SimulateOptions) -> int:
         seed = field_value(TrainingConfig, "seed", opts.seed, "simulate --seed")
         net = dataclasses.replace(net, training=dataclasses.replace(net.training, seed=seed))
     check_memory(accel, net, batch, True, "simulate")
-    sim = simulate(accel, net, batch, progress=True, data_dir=opts.data)
+    sim = simulate(accel, net, batch, progress=sys.stderr.isatty(), data_dir=opts.data)
     assert sim.values is not None
     st = sim.stats
     print(f"{net.name} on {accel.name}: batch {batch}, {st.total_cycles} cycles = "

@@ -72,7 +72,8 @@ class Definition:
 
 
 def _absolute(path: str | None) -> str | None:
-    return None if path is None else os.path.abspath(path)
+    """``path`` made absolute (an empty one stays empty: :func:`check_outputs` names it)."""
+    return path if path is None or not path.strip() else os.path.abspath(path)
 
 
 def _energy_source(energy: str | None) -> str | None:
@@ -162,7 +163,8 @@ def run_sweep(opts: SweepOptions) -> int:
     except KeyboardInterrupt:
         if store is None:
             raise
-        raise KeyboardInterrupt(f"{store.count()} points are in {str(store.path)!r}; "
+        done = len(store.results(keys))
+        raise KeyboardInterrupt(f"{done} of {len(grid)} points are in {str(store.path)!r}; "
                                 f"fdaccel sweep --resume {d.store} continues") from None
     finally:
         if store is not None:

@@ -129,9 +129,6 @@ class Store:
             self.db.executemany("INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?, julianday('now'))",
                                 [(key, canonical(swept), canonical(result), code) for key, swept, result in items])
 
-    def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM points").fetchone()[0])
-
 
 def export(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> Path:
     """Write ``rows`` (dicts; ``columns`` in order, missing values empty) to ``path``:
