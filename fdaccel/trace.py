@@ -9,7 +9,7 @@ that end to ``done``.  Drains of one unit may overlap each other (a pipeline's t
 outlasts the next transaction's occupancy); a track's events must nest, so overlapping
 drains go to further drain tracks (``fft drain 2``...), as few as needed.  Timestamps and
 durations are microseconds at the accelerator's ``clock_mhz``.  Each event's ``args``
-carry the descriptor (index, kind and fields), its layer and phase, and what the
+carry the descriptor (index, kind and, under ``fields``, its fields), its layer and phase, and what the
 transaction waited for.
 """
 from __future__ import annotations
@@ -85,7 +85,7 @@ def chrome_trace(run: Run, clock_mhz: float, title: str) -> dict[str, Any]:
         if args is None:
             d = program.descriptors[di]
             args = cache[di] = {"descriptor": di, "kind": type(d).__name__, "layer": program.layer_name(d.layer),
-                                "phase": Phase(d.phase).label, **_fields(d)}
+                                "phase": Phase(d.phase).label, "fields": _fields(d)}
         cause = int(tx["cause"][j])
         waited = {"waited": LABELS[cause], "waited_for": run.waited_for[j]} if cause else {}
         events.append({"ph": "X", "name": f"{args['kind']} {args['layer']}", "cat": args["phase"], "pid": 1,
