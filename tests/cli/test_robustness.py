@@ -49,8 +49,6 @@ def test_duplicate_keys_are_rejected_naming_the_key(tmp_path, option, text, key)
 @pytest.mark.parametrize("layer, key", [
     ({"type": ["conv"], "kernel": 3}, "layers[0].type: must be one of conv, act, pool, dense, got ['conv']"),
     ({"type": {"conv": 1}}, "layers[0].type: must be one of"),
-    ({"type": "conv", "name": ["c1"]}, "layers[0].name: must be a string"),
-    ({"type": "act", "kind": {"pwl": 4}}, "layers[0].kind: must be one of pwl, linear, spatial"),
 ])
 def test_layer_fields_of_the_wrong_yaml_kind(tmp_path, layer, key):
     net = {"input": {"size": 16}, "layers": [layer, {"type": "dense"}]}
@@ -225,12 +223,6 @@ def test_a_closed_stdout_ends_quietly():
     p.wait(timeout=120)
     assert first.startswith("lenet-digits on default")
     assert err == "" and p.returncode == 141, (p.returncode, err)
-
-
-def test_help_through_a_closed_pipe_ends_quietly():
-    p = subprocess.run(f"{' '.join(command())} simulate --help | head -1", shell=True, capture_output=True,
-                       text=True, env=env(), timeout=60)
-    assert p.stdout.startswith("usage: fdaccel simulate") and p.stderr == ""
 
 
 def test_version():
