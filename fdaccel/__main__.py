@@ -3,8 +3,8 @@ import sys
 
 try:
     from fdaccel.cli import main
-except KeyboardInterrupt:        # Ctrl-C while the command line itself is imported
+    status = main()
+except KeyboardInterrupt:        # Ctrl-C while the command line is imported, or as main returns
     sys.stderr.write("fdaccel: interrupted\n")
-    sys.exit(130)
-
-sys.exit(main())
+    status = 130
+sys.exit(status)

@@ -167,9 +167,10 @@ def interrupted(exc: BaseException | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line (``argv``: the arguments, default ``sys.argv[1:]``); returns the
     exit status.  SIGTERM is handled as SIGINT while it runs."""
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    previous: dict[int, Any] = {}
     try:
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         from accel.config import ConfigError
 
         try:

@@ -95,5 +95,5 @@ def test_generated_command_lines_exit_0_or_2_with_one_line(workdir, capsys, argv
         assert status == 2, (argv, err)
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("fdaccel: error: "), (argv, err)
-    assert sorted(p.name for p in workdir.iterdir()) == ["bad.yaml", "deep.yaml", "dup.yaml", "file.txt",
-                                                        "latin1.yaml"], (argv, sorted(p.name for p in workdir.iterdir()))
+    left = sorted(p.name for p in workdir.iterdir())
+    assert left == ["bad.yaml", "deep.yaml", "dup.yaml", "file.txt", "latin1.yaml"], (argv, left)

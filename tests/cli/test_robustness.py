@@ -2,7 +2,6 @@
 any work -- never a traceback, a hang or a partial file (issue 18, part 5)."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
