@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import stat
 import types
 import typing
 from dataclasses import dataclass, field
@@ -28,26 +30,35 @@ class ConfigError(ValueError):
 # Each dataclass field may carry metadata: "check" (value -> error text or None), and the
 # type annotation drives type checking.  Literal[...] lists allowed strings.
 
+def _short(value: Any) -> str:
+    """``repr(value)`` for an error message, cut to 60 characters (a value may be a long
+    string, or an integer of thousands of digits, which ``repr`` refuses beyond 4300)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10 ** 40:
+        return f"{'-' if value < 0 else ''}an integer of {abs(value).bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
 def _pow2(v: int) -> str | None:
-    return None if v > 0 and v & (v - 1) == 0 else f"must be a power of two, got {v}"
+    return None if v > 0 and v & (v - 1) == 0 else f"must be a power of two, got {_short(v)}"
 
 
 def _between(lo: float, hi: float):
     def check(v: float) -> str | None:
-        return None if lo <= v <= hi else f"must be between {lo} and {hi}, got {v}"
+        return None if lo <= v <= hi else f"must be between {lo} and {hi}, got {_short(v)}"
     return check
 
 
 def _positive(v: float) -> str | None:
-    return None if v > 0 else f"must be positive, got {v}"
+    return None if v > 0 else f"must be positive, got {_short(v)}"
 
 
 def _nonneg(v: float) -> str | None:
-    return None if v >= 0 else f"must be >= 0, got {v}"
+    return None if v >= 0 else f"must be >= 0, got {_short(v)}"
 
 
 def _even(v: int) -> str | None:
-    return None if v > 0 and v % 2 == 0 else f"must be a positive even number, got {v}"
+    return None if v > 0 and v % 2 == 0 else f"must be a positive even number, got {_short(v)}"
 
 
 def _all(*checks):
@@ -240,7 +251,7 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
     if origin is Literal:
         allowed = typing.get_args(tp)
         if value not in allowed or isinstance(value, bool):
-            raise ConfigError(f"{path}: must be one of {', '.join(map(str, allowed))}, got {value!r}")
+            raise ConfigError(f"{path}: must be one of {', '.join(map(str, allowed))}, got {_short(value)}")
         return value
     if origin in (Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -258,21 +269,25 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
         return _build(tp, value, path)
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{path}: must be true or false, got {value!r}")
+            raise ConfigError(f"{path}: must be true or false, got {_short(value)}")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{path}: must be an integer, got {value!r}")
+            raise ConfigError(f"{path}: must be an integer, got {_short(value)}")
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{path}: must be a number, got {value!r}")
-        if not math.isfinite(value):
-            raise ConfigError(f"{path}: must be finite, got {value!r}")
-        return float(value)
+            raise ConfigError(f"{path}: must be a number, got {_short(value)}")
+        try:
+            number = float(value)
+        except OverflowError:            # an integer beyond the float range
+            number = math.inf
+        if not math.isfinite(number):
+            raise ConfigError(f"{path}: must be finite, got {_short(value)}")
+        return number
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{path}: must be a string, got {value!r}")
+            raise ConfigError(f"{path}: must be a string, got {_short(value)}")
         return value
     raise TypeError(f"unsupported annotation {tp!r} at {path}")
 
@@ -309,6 +324,19 @@ def _build(cls: type, data: Any, path: str) -> Any:
     return cls(**kwargs)
 
 
+def field_value(cls: type, name: str, value: Any, path: str) -> Any:
+    """``value`` checked as field ``name`` of config dataclass ``cls`` would be in a YAML
+    file (type and range), for the command-line options that override one: the options
+    and the files share one set of limits.  ConfigError names ``path`` (the option)."""
+    f = {f.name: f for f in dataclasses.fields(cls)}[name]
+    value = _convert(value, typing.get_type_hints(cls)[name], path)
+    check = f.metadata.get("check")
+    msg = check(value) if check is not None else None
+    if msg:
+        raise ConfigError(f"{path}: {msg}")
+    return value
+
+
 def _layers(value: Any, path: str) -> tuple[Layer, ...]:
     if not isinstance(value, list) or not value:
         raise ConfigError(f"{path}: must be a non-empty list of layers")
@@ -316,33 +344,122 @@ def _layers(value: Any, path: str) -> tuple[Layer, ...]:
     for i, item in enumerate(value):
         sub = f"{path}[{i}]"
         if not isinstance(item, dict):
-            raise ConfigError(f"{sub}: must be a mapping with a 'type', got {item!r}")
+            raise ConfigError(f"{sub}: must be a mapping with a 'type', got {_short(item)}")
         kind = item.get("type")
-        if kind not in LAYER_TYPES:
-            raise ConfigError(f"{sub}.type: must be one of {', '.join(LAYER_TYPES)}, got {kind!r}")
+        if not isinstance(kind, str) or kind not in LAYER_TYPES:
+            raise ConfigError(f"{sub}.type: must be one of {', '.join(LAYER_TYPES)}, got {_short(kind)}")
         out.append(_build(LAYER_TYPES[kind], item, sub))
     return tuple(out)
+
+
+#: Deepest nesting of mappings and lists a configuration file may have: the real ones
+#: (accelerators, networks, energy tables, Accelergy ERTs) are at most 6 deep.
+MAX_YAML_DEPTH = 32
+#: Largest configuration file read, in bytes (the real ones are a few KB).
+MAX_YAML_BYTES = 16 << 20
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses nesting deeper than :data:`MAX_YAML_DEPTH`
+    (PyYAML composes recursively: a deep file would exhaust the stack)."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _duplicate_keys(node: yaml.Node, source: str) -> None:
+    """ConfigError naming the first key given twice in one mapping of ``node``'s tree
+    (PyYAML keeps the last silently); merge keys (``<<``) may repeat what they merge."""
+    stack: list[tuple[yaml.Node, str]] = [(node, "")]
+    seen_nodes: set[int] = set()
+    while stack:
+        n, path = stack.pop()
+        if id(n) in seen_nodes:          # aliases share nodes, and may form cycles
+            continue
+        seen_nodes.add(id(n))
+        if isinstance(n, yaml.MappingNode):
+            marks: dict[tuple[str, str], yaml.Mark] = {}
+            for key, value in n.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                sub = f"{path}.{name}" if path else str(name)
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    first, again = marks.get((key.tag, key.value)), key.start_mark
+                    if first is not None:
+                        where = (f"lines {first.line + 1} and {again.line + 1}" if first.line != again.line else
+                                 f"line {again.line + 1}, columns {first.column + 1} and {again.column + 1}")
+                        raise ConfigError(f"{sub}: duplicate key in {source} ({where})")
+                    marks[(key.tag, key.value)] = again
+                stack.append((value, sub))
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(n.value))
+
+
+def parse_yaml(text: str, source: str, what: str) -> Any:
+    """Strictly parse one YAML document: malformed YAML, nesting deeper than
+    :data:`MAX_YAML_DEPTH` and duplicate keys are ConfigErrors naming ``what`` (the
+    kind of file) and ``source`` (where it came from) and the line or key."""
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _duplicate_keys(node, source)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{what}: malformed YAML in {source}{where}: {problem}") from None
+    except ConfigError:
+        raise
+    except ValueError as exc:            # a scalar Python cannot hold (an integer of > 4300 digits)
+        raise ConfigError(f"{what}: unreadable value in {source}: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml_file(path: str | Path, what: str) -> Any:
+    """The data of a YAML file, strictly (:func:`parse_yaml`): it must be a regular file
+    (not a folder, a FIFO or a device: reading those blocks or never ends) of at most
+    :data:`MAX_YAML_BYTES`, in UTF-8; every problem is a ConfigError naming ``what``."""
+    path = Path(path)
+    shown = repr(str(path))
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)   # a FIFO opens without waiting for a writer
+        with open(fd, "rb") as f:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+            raw = f.read(MAX_YAML_BYTES + 1) if regular else b""
+    except (OSError, ValueError) as exc:                    # ValueError: a NUL byte in the name
+        raise ConfigError(f"{what}: cannot read {shown}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not regular:
+        raise ConfigError(f"{what}: {shown} is not a regular file")
+    if len(raw) > MAX_YAML_BYTES:
+        raise ConfigError(f"{what}: {shown} is larger than {MAX_YAML_BYTES >> 20} MiB; not a configuration file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what}: {shown} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                          f"{exc.start})") from None
+    return parse_yaml(text, shown, what)
 
 
 def _read_yaml(source: str | Path | dict, what: str) -> dict:
     if isinstance(source, dict):
         return source
-    path = Path(source)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{what}: cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{what}: malformed YAML in {str(path)!r}{where}: {problem}") from None
+    data = read_yaml_file(source, what)
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{what}: top level of {str(path)!r} must be a mapping, got {type(data).__name__}")
+        raise ConfigError(f"{what}: top level of {str(source)!r} must be a mapping, got {type(data).__name__}")
     return data
 
 
@@ -361,10 +478,18 @@ def builtin_accelerators() -> list[str]:
     return sorted(_embedded("accelerator"))
 
 
+def _exists(path: str) -> bool:
+    """Whether ``path`` names something on disk; False for names no file can have."""
+    try:
+        return os.path.lexists(path)
+    except (OSError, ValueError):        # too long, or a NUL byte
+        return False
+
+
 def _resolve(source: str | Path | dict | None, kind: str, default: str) -> str | Path | dict:
     if source is None:
         source = default
-    if isinstance(source, dict) or Path(str(source)).suffix in (".yaml", ".yml") or Path(str(source)).exists():
+    if isinstance(source, dict) or Path(str(source)).suffix in (".yaml", ".yml") or _exists(str(source)):
         return source
     known = _embedded(kind)
     if str(source) in known:

@@ -29,9 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
-from accel.config import AcceleratorConfig, ConfigError
+from accel.config import AcceleratorConfig, ConfigError, read_yaml_file
 
 # --------------------------------------------------------------------------- components
 
@@ -194,6 +192,21 @@ def default_45nm() -> PrimitiveTable:
 BUILTIN_TABLES = {"default-45nm": default_45nm}
 
 
+#: The largest energy of one action a table may give, in pJ (1 mJ: a 64-bit DRAM access
+#: costs about 2 nJ).  Beyond it, an iteration's totals could overflow to infinity.
+MAX_ACTION_PJ = 1e9
+
+
+def _energy(value: object, path: str, zero: bool = False) -> float:
+    """``value`` as an energy in pJ: a finite number, positive (or >= 0 if ``zero``), at
+    most :data:`MAX_ACTION_PJ`; ConfigError naming ``path`` otherwise."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and (0 <= value if zero else 0 < value) and value <= MAX_ACTION_PJ:
+        return float(value)
+    kind = "non-negative number" if zero else "positive energy"
+    raise ConfigError(f"{path}: must be a {kind} (pJ, at most {MAX_ACTION_PJ:g}), got {value!r:.60}")
+
+
 def _points(data: object, key: str, path: str) -> dict[float, float]:
     if not isinstance(data, dict) or not data:
         raise ConfigError(f"{path}.{key}: must be a non-empty mapping of size -> pJ")
@@ -201,9 +214,7 @@ def _points(data: object, key: str, path: str) -> dict[float, float]:
     for k, v in data.items():
         if isinstance(k, bool) or not isinstance(k, (int, float)) or k <= 0:
             raise ConfigError(f"{path}.{key}: keys must be positive numbers, got {k!r}")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise ConfigError(f"{path}.{key}.{k}: must be a positive energy in pJ, got {v!r}")
-        out[float(k)] = float(v)
+        out[float(k)] = _energy(v, f"{path}.{key}.{k}")
     xs = sorted(out)
     if any(out[b] < out[a] for a, b in zip(xs, xs[1:])):
         raise ConfigError(f"{path}.{key}: energies must not decrease with size, got {data}")
@@ -224,10 +235,7 @@ def primitive_table_from_yaml(data: dict, path: str) -> PrimitiveTable:
     if "sram_read_64b" in fields and "sram_write_64b" not in fields:
         fields["sram_write_64b"] = fields["sram_read_64b"]
     if "dram_64b" in data:
-        v = data["dram_64b"]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise ConfigError(f"{path}.dram_64b: must be a positive energy in pJ, got {v!r}")
-        fields["dram_64b"] = float(v)
+        fields["dram_64b"] = _energy(data["dram_64b"], f"{path}.dram_64b")
     name = data.get("name", Path(path).stem)
     if not isinstance(name, str):
         raise ConfigError(f"{path}.name: must be a string, got {name!r}")
@@ -261,6 +269,14 @@ class ErtTable:
                               f"{action!r} (has {', '.join(sorted(actions))})")
         return actions[action]
 
+    def check_components(self, components: Mapping[str, Component], path: str) -> None:
+        """ConfigError for an ERT entry that names no component of the accelerator (a
+        misspelt component would otherwise be priced by the default table, silently)."""
+        for name in self.energies:
+            if name not in components:
+                raise ConfigError(f"{path}.ERT: component {name!r} is not in the accelerator "
+                                  f"(have {', '.join(sorted(components))})")
+
     @classmethod
     def from_yaml(cls, data: dict, path: str) -> ErtTable:
         ert = data.get("ERT")
@@ -278,13 +294,10 @@ class ErtTable:
             for j, act in enumerate(actions):
                 if not isinstance(act, dict) or not isinstance(act.get("name"), str):
                     raise ConfigError(f"{where}.actions[{j}].name: must be a string")
-                energy = act.get("energy")
-                if isinstance(energy, bool) or not isinstance(energy, (int, float)) \
-                        or not math.isfinite(energy) or energy < 0:
-                    raise ConfigError(f"{where}.actions[{j}].energy: must be a non-negative number, got {energy!r}")
+                energy = _energy(act.get("energy"), f"{where}.actions[{j}].energy", zero=True)
                 name = ERT_ACTION_ALIASES.get(act["name"], act["name"])
                 if name is not None:
-                    sums.setdefault(comp, {}).setdefault(name, []).append(float(energy))
+                    sums.setdefault(comp, {}).setdefault(name, []).append(energy)
         if not sums:
             raise ConfigError(f"{path}.ERT.tables: no priced actions found")
         energies = {c: {a: sum(v) / len(v) for a, v in acts.items()} for c, acts in sums.items()}
@@ -324,17 +337,32 @@ def load_table(source: str | Path | None = None, accel: AcceleratorConfig | None
         return LayeredTable((table,)) if table.name == "default-45nm" else LayeredTable((table, default_45nm()))
     path = Path(source)
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"energy: cannot read {str(path)!r}: {exc.strerror or exc} "
-                          f"(built-in tables: {', '.join(BUILTIN_TABLES)})") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"energy: malformed YAML in {str(path)!r}: {getattr(exc, 'problem', exc)}") from None
+        data = read_yaml_file(path, "energy")
+    except ConfigError as exc:
+        if "cannot read" not in str(exc):
+            raise
+        raise ConfigError(f"{exc} (built-in tables: {', '.join(BUILTIN_TABLES)})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"energy: {str(path)!r} must hold a mapping")
     if "ERT" in data:
-        return LayeredTable((ErtTable.from_yaml(data, str(path)), default_45nm()))
-    return LayeredTable((primitive_table_from_yaml(data, str(path)),))
+        ert = ErtTable.from_yaml(data, str(path))
+        if accel is not None:
+            ert.check_components(components_of(accel), str(path))
+        layered = LayeredTable((ert, default_45nm()))
+    else:
+        layered = LayeredTable((primitive_table_from_yaml(data, str(path)),))
+    if accel is not None:
+        check_prices(layered, accel)
+    return layered
+
+
+def check_prices(table: LayeredTable, accel: AcceleratorConfig) -> None:
+    """Price one of every action of every component of ``accel``, so that a table that
+    cannot price one (an ERT that has a component but not all its actions) is a
+    ConfigError before any simulation, not after it."""
+    for comp in components_of(accel).values():
+        for action in ACTIONS[comp.cls]:
+            table.pick(comp, action)
 
 
 # --------------------------------------------------------------------------- costing

@@ -24,6 +24,7 @@ from hdl.top import TopParams
 from sim.engine import Run, execute
 from sim.run import Simulation
 from sim.schedule import FIRST_RESIDENT_REGION, Tensor
+from sim.values import Values
 
 
 @dataclass
@@ -35,6 +36,12 @@ class Fragment:
     tensors: dict[tuple[int, int], Tensor]     # (buf, region) -> tensor
     layer: int
 
+
+def _values(sim: Simulation) -> Values:
+    """The values of a simulation that computed them."""
+    if sim.values is None:
+        raise ValueError("the simulation ran timing only (values=False): it has no values to compare")
+    return sim.values
 
 def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool = False,
                   with_fft: bool = False) -> Fragment:
@@ -61,7 +68,7 @@ def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool =
     written: set[tuple[int, int]] = set()
     for d in descs:
         if isinstance(d, Fft2d):                    # n x n real samples, plane major, two per word
-            x = sim.values.slots["x"].t.re.reshape(-1, d.n * d.n)[d.first:d.first + d.images].ravel()
+            x = _values(sim).slots["x"].t.re.reshape(-1, d.n * d.n)[d.first:d.first + d.images].ravel()
             x = np.concatenate([x, np.zeros(len(x) % 2, np.int64)])
             images[d.src.buf][d.src.addr:d.src.addr + len(x) // 2] = pack_complex(x[0::2], x[1::2], vb)
             written.add((d.dst.buf, d.dst.region))
@@ -76,7 +83,7 @@ def conv_fragment(sim: Simulation, layer: int, with_act: bool, with_pool: bool =
                 re, im = physical(sim, layer, t.name, d.m if isinstance(d, Crop) and pooled else None)
                 images[ref.buf][t.addr:t.addr + len(re)] = pack_complex(re, im, vb)
         written.add((d.refs()[-1][1].buf, d.refs()[-1][1].region))
-    table = table_words(sim.values.tables[layer + 1], sim.accel.activation.segments) if with_act else []
+    table = table_words(_values(sim).tables[layer + 1], sim.accel.activation.segments) if with_act else []
     return Fragment(program, [[int(w) for w in im] for im in images], table, by_region, layer)
 
 
@@ -85,14 +92,14 @@ def _bins(sim: Simulation, layer: int, pooled: int | None) -> tuple[int, np.ndar
     bins of a pooled ``pooled``-point half spectrum."""
     if pooled is not None:
         return (pooled, *kept_index(pooled, None))
-    n = sim.values.shapes[layer].out_size
-    return (n, *kept_index(n, sim.values.net.keeps[layer]))
+    n = _values(sim).shapes[layer].out_size
+    return (n, *kept_index(n, _values(sim).net.keeps[layer]))
 
 
 def physical(sim: Simulation, layer: int, name: str, pooled: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Tensor ``name`` of ``sim.values`` in the top's layout: ``[bin][plane]`` over the kept
     bins of conv layer ``layer`` (all bins of the ``pooled``-point spectrum if given)."""
-    t = sim.values.slots[name].t
+    t = _values(sim).slots[name].t
     n, rr, cc = _bins(sim, layer, pooled)
     shape = (-1, n, n // 2 + 1)
     return t.re.reshape(shape)[:, rr, cc].T.ravel(), t.im.reshape(shape)[:, rr, cc].T.ravel()
@@ -103,7 +110,7 @@ def normalized_equal(sim: Simulation, layer: int, name: str, image: list[int], a
     """Whether the words at ``addr`` of a buffer image, read as tensor ``name`` in the top's
     layout (:func:`physical`) and block-normalized as its reader does
     (``accel.fixed.net.normalize``), equal ``sim.values``' mantissas bit for bit."""
-    ref = sim.values.slots[name].t
+    ref = _values(sim).slots[name].t
     n, rr, cc = _bins(sim, layer, pooled)
     P = ref.re.size // (n * (n // 2 + 1))
     re, im = unpack_complex(image[addr:addr + P * len(rr)], sim.accel.formats.data_bits)

@@ -1,28 +1,42 @@
 """The ``fdaccel`` command line: train | simulate | sweep | verilog | synth.
 
 Bad input (a ConfigError, a missing file, a bad argument) prints one line and exits with
-status 2, before any work; no traceback.
+status 2, before any work; no traceback.  An interruption -- Ctrl-C (SIGINT) or SIGTERM,
+at any instant from start-up on -- prints one line (``fdaccel: interrupted``) and exits
+with status 130; output files are whole or absent.  A closed standard output
+(``fdaccel ... | head -1``) ends the command quietly with status 141, as SIGPIPE would.
+An unexpected exception prints one line and exits with status 1 (``FDACCEL_DEBUG=1``
+shows its traceback).
+
+This module imports only the standard library at import time, so that the window
+before the handlers are in place is as short as Python allows; each command body is
+imported when it runs (``train`` needs no Amaranth, ``simulate`` no Dask).
 """
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from accel.config import ConfigError
-
-from .options import SimulateOptions, SweepOptions, SynthOptions, TrainMode, TrainOptions, VerilogOptions
+#: Exit statuses.
+EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE, EXIT_INTERNAL = 2, 130, 141, 1
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse prints usage too)
+        from accel.config import ConfigError
         raise ConfigError(f"{self.prog}: {message}")
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .version import code_version
+
     p = _Parser(prog="fdaccel", description="Frequency-domain CNN training accelerators: "
                 "golden model, cycle-level simulator, RTL.")
+    p.add_argument("--version", action="version", version=f"fdaccel {code_version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a network with the golden (or fixed-point) model")
@@ -46,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--data", default=None, help="folder with MNIST IDX or CIFAR-10 binary files "
                    "(without it those networks simulate on seeded random images)")
     m.add_argument("--json", default=None, help="write a JSON report here")
-    m.add_argument("--trace", default=None, help="write every transaction here (CSV)")
+    m.add_argument("--trace", default=None, help="write every transaction here: F.json a Chrome / Perfetto "
+                   "trace (ui.perfetto.dev, chrome://tracing), F.csv a table")
     m.add_argument("--energy", default=None,
                    help="energy table: built-in name, our YAML table or an Accelergy ERT (default: the accelerator's)")
     m.add_argument("--csv", default=None, help="write the energy breakdown (layer x phase x component) here")
@@ -60,6 +75,22 @@ def _parser() -> argparse.ArgumentParser:
                    help="accelerator key (dotted path; sram.<buffer>.<field>) and values; repeat for a grid")
     w.add_argument("--energy", default=None, help="energy table (default: the accelerator's)")
     w.add_argument("--data", default=None, help="folder with MNIST IDX or CIFAR-10 binary files")
+    w.add_argument("--timing-only", action="store_true",
+                   help="time each point without computing its values (the cycles do not depend on them)")
+    w.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="points run on a local Dask cluster of N worker processes (default: one per CPU; "
+                        "0: in this process, one after another)")
+    w.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the points on an existing Dask cluster (tcp://host:8786) instead")
+    w.add_argument("--store", default=None, metavar="FILE",
+                   help="keep every finished point in this SQLite store (F.parquet / F.csv: the store F.sqlite "
+                        "and that export of the sweep's points); points already there are not run again")
+    w.add_argument("--resume", default=None, metavar="STORE",
+                   help="continue the sweep recorded in STORE (its options; nothing else may be given)")
+    w.add_argument("--pareto", default=None, metavar="OBJ,OBJ[,OBJ]",
+                   help="mark the points no other point beats on every objective (energy, latency, cycles, "
+                        "dram, energy_per_image), print them, and with --plot write pareto.csv and pareto.png")
+    w.add_argument("--plot", default=None, metavar="DIR", help="folder for the Pareto front's CSV and PNG")
     w.add_argument("--json", default=None)
     w.add_argument("--csv", default=None)
 
@@ -77,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _options(args: argparse.Namespace) -> Any:
     """The typed options of the parsed command (see :mod:`fdaccel.options`)."""
+    from .options import SimulateOptions, SweepOptions, SynthOptions, TrainMode, TrainOptions, VerilogOptions
+
     a = vars(args)
     if args.command == "train":
         mode: TrainMode = "fixed" if args.fixed else "spatial" if args.spatial else "frequency"
@@ -87,7 +120,10 @@ def _options(args: argparse.Namespace) -> Any:
                                                     "energy", "csv", "plot")})
     if args.command == "sweep":
         return SweepOptions(accel=a["accel"], network=a["network"], batch=a["batch"], sets=tuple(a["set"] or ()),
-                            energy=a["energy"], data=a["data"], json=a["json"], csv=a["csv"])
+                            energy=a["energy"], data=a["data"], json=a["json"], csv=a["csv"],
+                            timing_only=a["timing_only"], workers=a["workers"], scheduler=a["scheduler"],
+                            store=a["store"], resume=a["resume"],
+                            pareto=None if a["pareto"] is None else tuple(a["pareto"].split(",")), plot=a["plot"])
     if args.command == "verilog":
         return VerilogOptions(output=a["output"], accel=a["accel"])
     return SynthOptions(accel=a["accel"], unit=a["unit"], target=a["target"], json=a["json"])
@@ -111,16 +147,56 @@ def _run(command: str, opts: Any) -> int:
     return run_synth(opts)
 
 
+def say(message: str) -> None:
+    """Print one line on stderr; on a terminal, first clear the line a progress bar may
+    still hold (an interruption can land while a bar is being drawn)."""
+    clear = "\r\x1b[K" if sys.stderr.isatty() else ""
+    print(f"{clear}{message}", file=sys.stderr)
+
+
+def interrupted(exc: BaseException | None = None) -> int:
+    """Print the one line of an interruption (with what ``exc`` says, if anything) and
+    return its exit status; further signals are ignored while it is printed."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    detail = str(exc) if exc is not None else ""
+    say(f"fdaccel: interrupted{': ' + detail if detail else ''}")
+    return EXIT_INTERRUPTED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line (``argv``: the arguments, default ``sys.argv[1:]``); returns the
+    exit status.  SIGTERM is handled as SIGINT while it runs."""
+    previous: dict[int, Any] = {}
     try:
-        args = _parser().parse_args(argv)
-        return _run(args.command, _options(args))
-    except ConfigError as exc:
-        print(f"fdaccel: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("fdaccel: interrupted", file=sys.stderr)
-        return 130
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        from accel.config import ConfigError
+
+        try:
+            args = _parser().parse_args(argv)
+            return _run(args.command, _options(args))
+        except ConfigError as exc:
+            say(f"fdaccel: error: {exc}")
+            return EXIT_BAD_INPUT
+        except SystemExit as exc:    # --help, --version
+            return exc.code if isinstance(exc.code, int) else 0
+        except BrokenPipeError:
+            # the reader went away (| head): send what is left of stdout nowhere
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
+        except Exception as exc:
+            if os.environ.get("FDACCEL_DEBUG"):
+                raise
+            say(f"fdaccel: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                f"(FDACCEL_DEBUG=1 shows where)")
+            return EXIT_INTERNAL
+    except KeyboardInterrupt as exc:
+        return interrupted(exc)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ class TrainOptions:
 @dataclass(frozen=True)
 class SimulateOptions:
     """``fdaccel simulate``: configurations, batch and seed (None: the network's), data
-    folder, energy table and the files to write."""
+    folder, energy table and the files to write (``trace``: ``.json`` for a Chrome /
+    Perfetto trace, ``.csv`` for a table)."""
     accel: str | None = None
     network: str | None = None
     batch: int | None = None
@@ -45,7 +46,11 @@ class SimulateOptions:
 @dataclass(frozen=True)
 class SweepOptions:
     """``fdaccel sweep``: the base configurations, the ``KEY=V1,V2`` settings to sweep,
-    energy table, data folder and outputs."""
+    energy table and data folder; how the points run (``timing_only``: without values;
+    ``workers``: a local Dask cluster of that many processes, 0 in this process, None one
+    per CPU; ``scheduler``: an existing Dask cluster's address); the results store
+    (``store``, or ``resume``: continue the sweep a store records); the Pareto
+    objectives and outputs."""
     accel: str | None = None
     network: str | None = None
     batch: int | None = None
@@ -54,6 +59,13 @@ class SweepOptions:
     data: str | None = None
     json: str | None = None
     csv: str | None = None
+    timing_only: bool = False
+    workers: int | None = None
+    scheduler: str | None = None
+    store: str | None = None
+    resume: str | None = None
+    pareto: tuple[str, ...] | None = None
+    plot: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from sim.costs import Comparison
 from .report import write_atomic
 
 
-def _save_png(fig: Any, path: str | Path) -> Path:
+def save_png(fig: Any, path: str | Path) -> Path:
     """Render a matplotlib figure to PNG bytes in memory, then write them atomically."""
     import io
 
@@ -24,7 +24,7 @@ def _save_png(fig: Any, path: str | Path) -> Path:
     return write_atomic(path, buf.getvalue())
 
 
-def _figure(width: float, height: float) -> tuple[Any, Any]:
+def figure(width: float, height: float) -> tuple[Any, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -38,7 +38,7 @@ def plot_stacked(path: str | Path, groups: Sequence[str], stacks: Mapping[str, S
     """Stacked bars: one bar per group (e.g. layer/phase), one colour per stack key (unit)."""
     import numpy as np
 
-    fig, ax = _figure(max(6.0, 0.45 * len(groups) + 2), 4.5)
+    fig, ax = figure(max(6.0, 0.45 * len(groups) + 2), 4.5)
     bottom = np.zeros(len(groups))
     for key, series in stacks.items():
         values = np.asarray(series, dtype=float)
@@ -48,7 +48,7 @@ def plot_stacked(path: str | Path, groups: Sequence[str], stacks: Mapping[str, S
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8, ncol=2)
-    return _save_png(fig, path)
+    return save_png(fig, path)
 
 
 def plot_paired(path: str | Path, groups: Sequence[str], series: dict[str, Sequence[float]],
@@ -56,7 +56,7 @@ def plot_paired(path: str | Path, groups: Sequence[str], series: dict[str, Seque
     """Side-by-side bars per group, one per series (e.g. frequency vs spatial domain)."""
     import numpy as np
 
-    fig, ax = _figure(max(6.0, 0.6 * len(groups) + 2), 4.5)
+    fig, ax = figure(max(6.0, 0.6 * len(groups) + 2), 4.5)
     width = 0.8 / max(1, len(series))
     x = np.arange(len(groups))
     for i, (key, values) in enumerate(series.items()):
@@ -67,7 +67,7 @@ def plot_paired(path: str | Path, groups: Sequence[str], series: dict[str, Seque
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8)
-    return _save_png(fig, path)
+    return save_png(fig, path)
 
 
 def plot_timeline(path: str | Path, spans: Sequence[tuple[str, int, int, str]], title: str,
@@ -84,7 +84,7 @@ def plot_timeline(path: str | Path, spans: Sequence[tuple[str, int, int, str]], 
             runs[-1][1] = max(runs[-1][1], end)
         else:
             runs.append([start, end])
-    fig, ax = _figure(10.0, 0.5 * len(units) + 1.5)
+    fig, ax = figure(10.0, 0.5 * len(units) + 1.5)
     colours = {p: f"C{i}" for i, p in enumerate(phases)}
     for (unit, phase), runs in merged.items():
         ax.broken_barh([(s, max(e - s, 1)) for s, e in runs], (units.index(unit) - 0.4, 0.8),
@@ -95,7 +95,7 @@ def plot_timeline(path: str | Path, spans: Sequence[tuple[str, int, int, str]], 
     ax.set_yticks(range(len(units)), units)
     ax.set_xlabel("cycle")
     ax.set_title(title)
-    return _save_png(fig, path)
+    return save_png(fig, path)
 
 
 def write_plots(folder: str, cmp: Comparison, spans: list[tuple[str, int, int, str]], title: str) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
-from accel.config import ConfigError, NetworkConfig
+from accel.config import ConfigError, NetworkConfig, TrainingConfig, field_value
 from accel.data import Dataset
 from accel.golden import GoldenNet, SpatialNet
 
@@ -47,20 +47,11 @@ MODELS: dict[str, ModelFactory] = {
 
 
 def apply_overrides(cfg: NetworkConfig, opts: TrainOptions) -> NetworkConfig:
-    """The network config with --epochs/--batch/--lr/--seed applied, checked."""
-    t = cfg.training
-    changes = {}
-    for key, ok, why in (("epochs", lambda v: v > 0, "must be a positive integer"),
-                         ("batch", lambda v: v > 0, "must be a positive integer"),
-                         ("lr", lambda v: v > 0 and np.isfinite(v), "must be a positive number"),
-                         ("seed", lambda v: v >= 0, "must be >= 0")):
-        value = getattr(opts, key)
-        if value is None:
-            continue
-        if not ok(value):
-            raise ConfigError(f"train --{key}: {why}, got {value}")
-        changes[key] = value
-    return dataclasses.replace(cfg, training=dataclasses.replace(t, **changes))
+    """The network config with --epochs/--batch/--lr/--seed applied, each checked against
+    the limits a network file's ``training`` section has (:func:`accel.config.field_value`)."""
+    changes = {key: field_value(TrainingConfig, key, getattr(opts, key), f"train --{key}")
+               for key in ("epochs", "batch", "lr", "seed") if getattr(opts, key) is not None}
+    return dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, **changes))
 
 
 def accuracy(model: Trainable, x: np.ndarray, y: np.ndarray) -> float:

@@ -34,20 +34,28 @@ class Simulation:
     run: Run
     stats: Stats
     wall_seconds: float
-    values: Values
+    values: Values | None
     dataset: str
 
 
 def simulate(accel: AcceleratorConfig, net: NetworkConfig, batch: int, progress: bool = False,
              fixed: FixedNet | None = None, images: np.ndarray | None = None, labels: np.ndarray | None = None,
-             data_dir: str | None = None) -> Simulation:
+             data_dir: str | None = None, values: bool = True) -> Simulation:
     """Build the program of one iteration, time it and compute its values.
 
     ``fixed`` gives the initial parameters and the GEMM shift plan; without it, a
     :class:`FixedNet` from the network's seed, calibrated on a second batch.  ``images``
     and ``labels`` (``batch`` of them) are the batch; without them,
-    :func:`sim.values.iteration_batch` draws it from the network's dataset."""
+    :func:`sim.values.iteration_batch` draws it from the network's dataset.
+    ``values=False`` times the program without computing values (no batch, no
+    calibration: the worst-case shift plan; timing does not depend on values or
+    shifts): ``Simulation.values`` is None and ``dataset`` is ``"none"``."""
     t0 = time.perf_counter()
+    if not values:
+        schedule = build_schedule(accel, net, batch, None if fixed is None else fixed.plan)
+        run = execute(schedule.program, accel)
+        stats = collect(run, [s.name for s in accel.sram])
+        return Simulation(accel, net, batch, schedule, run, stats, time.perf_counter() - t0, None, "none")
     if fixed is None:      # configuration errors first, before calibrating a network
         build_schedule(accel, net, batch)
     dataset = "given"
@@ -62,7 +70,7 @@ def simulate(accel: AcceleratorConfig, net: NetworkConfig, batch: int, progress:
     if labels is None:
         raise TypeError("simulate: images given without labels")
     schedule = build_schedule(accel, net, batch, fixed.plan)
-    values = Values(schedule, fixed, images, labels)
+    vals = Values(schedule, fixed, images, labels)
     descs = schedule.program.descriptors
     bar = None
     if progress and len(descs) >= PROGRESS_MIN_DESCRIPTORS:
@@ -70,12 +78,14 @@ def simulate(accel: AcceleratorConfig, net: NetworkConfig, batch: int, progress:
         bar = tqdm(total=len(descs), desc="simulate", unit="desc", file=sys.stderr, leave=False)
 
     def step(i: int) -> None:
-        values.run(i, descs[i])
+        vals.run(i, descs[i])
         if bar is not None:
             bar.update(1)
 
-    run = execute(schedule.program, accel, step)
-    if bar is not None:
-        bar.close()
+    try:
+        run = execute(schedule.program, accel, step)
+    finally:               # an interrupted run clears its bar's line before the message
+        if bar is not None:
+            bar.close()
     stats = collect(run, [s.name for s in accel.sram])
-    return Simulation(accel, net, batch, schedule, run, stats, time.perf_counter() - t0, values, dataset)
+    return Simulation(accel, net, batch, schedule, run, stats, time.perf_counter() - t0, vals, dataset)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accel.config import NetworkConfig
+from accel.config import ConfigError, NetworkConfig
 from accel.data import load_dataset
 from accel.fixed.act import PwlTable
 from accel.fixed.core import CTensor, Saturations
@@ -164,6 +164,8 @@ def iteration_batch(net: NetworkConfig, batch: int, data_dir: str | None = None)
     if net.dataset in ("mnist", "cifar10") and data_dir is None:
         net = dataclasses.replace(net, dataset="random")
     data = load_dataset(net, data_dir, seed=net.training.seed)
+    if batch > len(data.y_train):
+        raise ConfigError(f"batch: {batch} is more than the {len(data.y_train)} training images of {data.name}")
     order = np.random.default_rng(net.training.seed).permutation(len(data.y_train))
     first, second = order[:batch], order[batch:2 * batch]
     if len(second) < batch:

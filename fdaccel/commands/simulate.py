@@ -8,20 +8,23 @@ report, the energy CSV, the plots and the transaction trace if asked.
 from __future__ import annotations
 
 import dataclasses
+import sys
+from pathlib import Path
 from typing import Any
 
-from accel.config import as_dict, load_accelerator
+from accel.config import ConfigError, TrainingConfig, as_dict, field_value, load_accelerator
 from accel.energy import load_table
 from accel.network import load_network
-from accel.program import Phase
 from sim.costs import ENERGY_CSV_HEADERS, Comparison, compare, energy_rows
-from sim.engine import LABELS, UNITS, Run
+from sim.engine import LABELS, UNITS
 from sim.run import Simulation, simulate
 from sim.stats import utilization
 
 from ..options import SimulateOptions
 from ..plots import write_plots
-from ..report import table, write_csv, write_json
+from ..report import check_outputs, table, write_csv, write_json
+from ..resources import check_memory
+from ..trace import TRACE_HEADERS, chrome_trace, trace_rows
 
 
 def report(sim: Simulation) -> dict[str, Any]:
@@ -40,7 +43,8 @@ def report(sim: Simulation) -> dict[str, Any]:
         "ops": st.ops,
         "layers": st.layers,
         "placement": {"resident": sim.schedule.resident, "dram": sim.schedule.in_dram},
-        "values": {"dataset": sim.dataset, "loss": sim.values.loss, "saturations": sim.values.sat.as_dict()},
+        "values": ({"dataset": sim.dataset, "loss": sim.values.loss, "saturations": sim.values.sat.as_dict()}
+                   if sim.values is not None else None),
         "accelerator": as_dict(sim.accel),
         "network": as_dict(sim.net),
     }
@@ -68,20 +72,6 @@ def text_table(sim: Simulation) -> str:
     return table(headers, rows) + "\n\n" + stall
 
 
-def trace_rows(run: Run) -> list[list[Any]]:
-    """One CSV row per transaction."""
-    program = run.program
-    tx = run.tx
-    out = []
-    for j in range(len(tx["start"])):
-        d = program.descriptors[int(tx["desc"][j])]
-        cause = int(tx["cause"][j])
-        out.append([UNITS[int(tx["unit"][j])], int(tx["start"][j]), int(tx["end"][j]), int(tx["done"][j]),
-                    program.layer_name(d.layer), Phase(d.phase).label, int(tx["desc"][j]), type(d).__name__,
-                    LABELS[cause] if cause else "", run.waited_for[j]])
-    return out
-
-
 def energy_summary(cmp: Comparison, batch: int) -> str:
     """Energy per iteration and per image, pJ per complex MAC, the breakdowns, and the
     frequency / spatial comparison, naming the table used."""
@@ -104,18 +94,29 @@ def energy_summary(cmp: Comparison, batch: int) -> str:
     return "\n".join(lines)
 
 
-TRACE_HEADERS = ["unit", "start", "end", "done", "layer", "phase", "descriptor", "kind", "waited", "waited_for"]
+#: What ``--trace F`` writes, by F's suffix.
+TRACE_FORMATS = (".json", ".csv")
 
 
 def run_simulate(opts: SimulateOptions) -> int:
-    """The body of ``fdaccel simulate``."""
+    """The body of ``fdaccel simulate``: every option, output path and configuration is
+    checked (and the run's memory estimated) before the simulation starts."""
+    check_outputs({"simulate --json": opts.json, "simulate --csv": opts.csv, "simulate --trace": opts.trace},
+                  {"simulate --plot": opts.plot})
+    if opts.trace is not None and Path(opts.trace).suffix.lower() not in TRACE_FORMATS:
+        raise ConfigError(f"simulate --trace: {opts.trace!r}: give a .json file (a Chrome / Perfetto trace) "
+                          f"or a .csv file")
     accel = load_accelerator(opts.accel)
     net = load_network(opts.network)
     energy_table = load_table(opts.energy, accel)
-    batch = opts.batch if opts.batch is not None else net.training.batch
+    batch = net.training.batch if opts.batch is None else field_value(TrainingConfig, "batch", opts.batch,
+                                                                      "simulate --batch")
     if opts.seed is not None:
-        net = dataclasses.replace(net, training=dataclasses.replace(net.training, seed=opts.seed))
-    sim = simulate(accel, net, batch, progress=True, data_dir=opts.data)
+        seed = field_value(TrainingConfig, "seed", opts.seed, "simulate --seed")
+        net = dataclasses.replace(net, training=dataclasses.replace(net.training, seed=seed))
+    check_memory(accel, net, batch, True, "simulate")
+    sim = simulate(accel, net, batch, progress=sys.stderr.isatty(), data_dir=opts.data)
+    assert sim.values is not None
     st = sim.stats
     print(f"{net.name} on {accel.name}: batch {batch}, {st.total_cycles} cycles = "
           f"{st.total_cycles / accel.clock_mhz:.1f} us at {accel.clock_mhz:g} MHz "
@@ -135,5 +136,8 @@ def run_simulate(opts: SimulateOptions) -> int:
         for path in write_plots(opts.plot, cmp, spans, net.name):
             print(f"wrote {path}")
     if opts.trace:
-        write_csv(opts.trace, TRACE_HEADERS, trace_rows(sim.run))
+        if Path(opts.trace).suffix.lower() == ".json":
+            write_json(opts.trace, chrome_trace(sim.run, accel.clock_mhz, f"{net.name} on {accel.name}, batch {batch}"))
+        else:
+            write_csv(opts.trace, TRACE_HEADERS, trace_rows(sim.run))
     return 0

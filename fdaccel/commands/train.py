@@ -11,17 +11,20 @@ import time
 
 from threadpoolctl import threadpool_limits
 
-from accel.config import ConfigError
+from accel.config import ConfigError, load_accelerator
 from accel.data import load_dataset
 from accel.network import load_network
 
 from ..options import TrainOptions
-from ..report import write_json
+from ..report import check_outputs, write_json
 from ..training import MODELS, apply_overrides, train
 
 
 def run_train(opts: TrainOptions) -> int:
     """The ``train`` subcommand: load, train, report.  Bad input -> ConfigError."""
+    check_outputs({"train --json": opts.json})
+    if opts.accel is not None:
+        load_accelerator(opts.accel)      # checked whatever the mode (only --fixed uses it)
     mode = opts.mode
     if mode not in MODELS:
         raise ConfigError(f"train --{mode}: no {mode} model is available yet "

@@ -9,14 +9,14 @@ import sys
 import pytest
 
 from accel.config import ConfigError, load_accelerator
-from fdaccel.commands.sweep import parse_set, points
+from fdaccel.sweep.grid import parse_set, points
 
 
 def test_grid_is_the_cartesian_product_of_checked_configs():
     grid = points(load_accelerator(), [parse_set("mac_array.rows=2,4"), parse_set("sram.grad.kbytes=16,32,64")])
-    assert [(c["mac_array.rows"], c["sram.grad.kbytes"]) for c, _ in grid] == \
+    assert [(c["mac_array.rows"], c["sram.grad.kbytes"]) for c in (p.chosen for p in grid)] == \
         [(r, k) for r in (2, 4) for k in (16, 32, 64)]
-    for chosen, accel in grid:
+    for chosen, accel in ((p.chosen, p.accel) for p in grid):
         assert accel.mac_array.rows == chosen["mac_array.rows"]
         assert accel.buffer("grad").kbytes == chosen["sram.grad.kbytes"]
         assert accel.buffer("act") == load_accelerator().buffer("act")
