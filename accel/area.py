@@ -270,5 +270,5 @@ def static_items(accel: AcceleratorConfig, design: Design, table: LayeredTable, 
         if pj > 0:
             items.append(EnergyItem(block, "clock", "clock", float(cycles), pj, name))
     items.append(EnergyItem("dram", "background", "static", float(cycles),
-                            p.dram_background_mw * 1e3 / accel.clock_mhz, "dram:" + accel.dram.technology))
+                            p.dram_background_mw * 1e3 / accel.clock_mhz, name))
     return items

@@ -252,12 +252,12 @@ def _figure(data: object, key: str, kind: str, path: str) -> tuple[Any, str]:
     where = f"{path}.{key}"
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: a figure must be a mapping with '{kind}' and 'source', got {data!r}")
-    unknown = set(data) - {kind, "source", "unit"}
-    if unknown:
-        raise ConfigError(f"{where}.{sorted(unknown)[0]}: unknown key (a figure has {kind}, source, unit)")
     source = data.get("source")
     if not isinstance(source, str) or not source.strip():
-        raise ConfigError(f"{where}: no source for this figure (every figure needs 'source: ...')")
+        raise ConfigError(f"{where}: no source for this figure (every figure needs '{kind}: ...' and 'source: ...')")
+    unknown = set(data) - {kind, "source", "unit"}
+    if unknown:
+        raise ConfigError(f"{where}.{sorted(unknown, key=str)[0]}: unknown key (a figure has {kind}, source, unit)")
     if kind not in data:
         raise ConfigError(f"{where}.{kind}: required key is missing")
     if kind == "value":
