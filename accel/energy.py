@@ -341,7 +341,7 @@ def builtin_tables() -> list[str]:
     return sorted(Path(p.name).stem for p in folder.iterdir() if p.name.endswith(".yaml") and p.name != "dram.yaml")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def default_45nm() -> PrimitiveTable:
     """The default table, accel/configs/tables/default-45nm.yaml: Horowitz (ISSCC 2014,
     45 nm) energies and areas, CACTI 7 SRAM banks, Aladdin leakage; every figure sourced."""
@@ -370,7 +370,7 @@ class DramTechnology:
     sources: Mapping[str, str]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def dram_technologies() -> dict[str, DramTechnology]:
     """Every DRAM technology of the embedded table, checked (a figure without a source is a
     ConfigError naming it)."""

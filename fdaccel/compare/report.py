@@ -79,8 +79,9 @@ def fixed_rows(result: dict[str, Any]) -> list[list[Any]]:
 def text_report(result: dict[str, Any]) -> str:
     """The tables ``fdaccel compare`` prints for one network."""
     s = result["settings"]
+    grid = ",".join(f"{x:g}" for x in s["lr_grid"])
     head = (f"{result['network']} ({result['dataset']}), batch {result['batch']}, target test accuracy "
-            f"{s['target']:g}, seeds {','.join(map(str, s['seeds']))}, lr grid {','.join(f'{x:g}' for x in s['lr_grid'])}, "
+            f"{s['target']:g}, seeds {','.join(map(str, s['seeds']))}, lr grid {grid}, "
             f"at most {s['max_epochs']} epochs, evaluated every {s['eval_every']} iterations; table {result['table']}, "
             f"DRAM {result['dram_technology']}")
     out = [head]

@@ -28,6 +28,7 @@ from accel.config import AcceleratorConfig, ConfigError, NetworkConfig, as_dict
 from accel.data import load_dataset
 from accel.energy import LayeredTable
 
+from ..training import Trainable
 from .accuracy import Run, Summary, sweep, train_to_target
 from .cache import network_key
 from .costs import IterationCost, area_budget, equal_area_input, frequency_cost, spatial_cost
@@ -136,8 +137,9 @@ def compare_network(accel: AcceleratorConfig, net: NetworkConfig, table: Layered
         dnet = network_of(d, net)
         cost = (frequency_cost(accel, dnet, batch, table, d.key, settings.data_dir) if d.domain == "frequency"
                 else spatial_cost(accel, dnet, batch, table, d.key))
-        records[d.key] = {"label": d.label, "domain": d.domain, "kind": d.kind, "network_key": network_key(dnet, d.domain),
-                          "cost": cost.as_dict(), "accuracy": None, "fixed_check": None, "_cost": cost}
+        records[d.key] = {"label": d.label, "domain": d.domain, "kind": d.kind,
+                          "network_key": network_key(dnet, d.domain), "cost": cost.as_dict(), "accuracy": None,
+                          "fixed_check": None, "_cost": cost}
     budget = area_budget(accel, table)
     eq_in = equal_area_input(accel, table, budget)
     eq_cost = spatial_cost(eq_in, network_of(cnn, net), batch, table, "spatial-cnn-equal-area")
@@ -150,8 +152,11 @@ def compare_network(accel: AcceleratorConfig, net: NetworkConfig, table: Layered
         with threadpool_limits(limits=1, user_api="blas"):
             for d in all_designs:
                 dnet = network_of(d, net)
-                swept = sweep(lambda lr, seed, d=d, dnet=dnet: make_model(d, with_training(dnet, lr, seed, batch)),
-                              data, batch, settings.lrs, settings.seeds, settings.target, max_iters,
+
+                def make(lr: float, seed: int, d: Design = d, dnet: NetworkConfig = dnet) -> Trainable:
+                    return make_model(d, with_training(dnet, lr, seed, batch))
+
+                swept = sweep(make, data, batch, settings.lrs, settings.seeds, settings.target, max_iters,
                               settings.eval_every)
                 chosen = swept.chosen
                 records[d.key]["accuracy"] = _accuracy(chosen, swept.summaries, settings.target)
@@ -192,7 +197,7 @@ def compare_network(accel: AcceleratorConfig, net: NetworkConfig, table: Layered
 
 def cache_entries(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The accuracy-cache records of a comparison's measured designs (key -> record)."""
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     if not result["accuracy_measured"]:
         return out
     for rec in result["designs"].values():
