@@ -4,19 +4,27 @@ The accelerator is a set of :class:`Component` s (the complex MAC array, the FFT
 butterflies, the PWL lanes, the crop unit, the SGD update, one per SRAM buffer, DRAM),
 each with attributes taken from the accelerator config (widths, sizes).  The simulator
 counts *actions* per component ("cmac"/"mac", "act_sram"/"read", "dram"/"write", ...);
-an :class:`EnergyTable` prices one action; :func:`price` multiplies and adds.
+an :class:`EnergyTable` prices one action; :func:`price` multiplies and adds.  Area,
+leakage, clock and DRAM background power are :mod:`accel.area`'s, priced by the same
+tables.
 
 Tables, behind one small interface (``name`` and ``action_energy``), as in Accelergy:
 
-- :class:`PrimitiveTable`: integer adders and multipliers, SRAM and DRAM accesses from
-  published points, with the scaling rules of DESIGN.md — adders linear in width,
-  multipliers quadratic (a w x v multiplier scales with w * v), SRAM interpolated
-  piecewise-linearly in log(bank size) (power-law beyond the table's range), per 64-bit
-  access scaled by word width.  The default is the 45 nm table of Horowitz (ISSCC 2014);
-  a YAML file of our own format replaces any of its points.
-- :class:`ErtTable`: an Accelergy energy reference table (ERT) YAML; components are
-  matched by the last segment of the ERT table name (``system.chip.cmac[0..63]`` ->
-  ``cmac``), actions by name (``mac_random`` counts as ``mac``).
+- :class:`PrimitiveTable`: integer adders and multipliers, SRAM accesses, and the area
+  and static figures of the same primitives, from published points with the scaling rules
+  of DESIGN.md -- adders linear in width, multipliers linear in the product of widths,
+  SRAM interpolated piecewise-linearly in log(bank size) (power-law beyond the table's
+  range), per 64-bit access scaled by word width.  Tables are YAML files in
+  ``accel/configs/tables/`` (``default-45nm``: Horowitz, ISSCC 2014; CACTI 7 SRAM banks;
+  Aladdin leakage; ``45nm-hp``: leaky SRAM) where every figure carries its ``source``; a
+  user's file of the same format replaces any figure (with its source) over the default.
+- DRAM energy per bit comes from the accelerator's ``dram.technology`` (lpddr4, ddr4,
+  hbm2, ddr3: ``accel/configs/tables/dram.yaml``) or ``dram.pj_per_bit``, unless a table
+  fixes ``dram_64b``.
+- :class:`ErtTable`: an Accelergy energy reference table (ERT) YAML, the file being the
+  source of its figures; components are matched by the last segment of the ERT table name
+  (``system.chip.cmac[0..63]`` -> ``cmac``), actions by name (``mac_random`` counts as
+  ``mac``).
 - :class:`LayeredTable`: the first table that knows a component prices it (an ERT for
   some components, the default for the rest); reports name every table used.
 """
