@@ -118,10 +118,18 @@ class SramConfig:
     word_bits: int = _f(32, _between(8, 1024))
 
 
+DramTechnologyName = Literal["lpddr4", "ddr4", "hbm2", "ddr3"]
+
+
 @dataclass(frozen=True)
 class DramConfig:
+    """Off-chip memory: bandwidth and latency (the cycle model), technology (energy per bit,
+    background power per device and device bandwidth: accel/configs/tables/dram.yaml) or an
+    energy per bit given directly (``pj_per_bit`` overrides the technology's)."""
     bytes_per_cycle: float = _f(16, _between(0.125, 4096))
     latency_cycles: int = _f(100, _between(0, 100000))
+    technology: DramTechnologyName = "lpddr4"
+    pj_per_bit: float | None = _f(None, _positive)
 
 
 @dataclass(frozen=True)
@@ -136,9 +144,11 @@ class FormatsConfig:
 
 @dataclass(frozen=True)
 class EnergyConfig:
-    """Energy table: a built-in name, or a file (our YAML table or an Accelergy ERT)."""
+    """Energy table: a built-in name, or a file (our YAML table or an Accelergy ERT);
+    ``area_file``: an Accelergy ART whose per-instance areas replace the table's."""
     table: str = "default-45nm"
     file: str | None = None
+    area_file: str | None = None
 
 
 DEFAULT_SRAMS: list[dict[str, Any]] = [

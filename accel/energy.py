@@ -4,28 +4,38 @@ The accelerator is a set of :class:`Component` s (the complex MAC array, the FFT
 butterflies, the PWL lanes, the crop unit, the SGD update, one per SRAM buffer, DRAM),
 each with attributes taken from the accelerator config (widths, sizes).  The simulator
 counts *actions* per component ("cmac"/"mac", "act_sram"/"read", "dram"/"write", ...);
-an :class:`EnergyTable` prices one action; :func:`price` multiplies and adds.
+an :class:`EnergyTable` prices one action; :func:`price` multiplies and adds.  Area,
+leakage, clock and DRAM background power are :mod:`accel.area`'s, priced by the same
+tables.
 
 Tables, behind one small interface (``name`` and ``action_energy``), as in Accelergy:
 
-- :class:`PrimitiveTable`: integer adders and multipliers, SRAM and DRAM accesses from
-  published points, with the scaling rules of DESIGN.md — adders linear in width,
-  multipliers quadratic (a w x v multiplier scales with w * v), SRAM interpolated
-  piecewise-linearly in log(bank size) (power-law beyond the table's range), per 64-bit
-  access scaled by word width.  The default is the 45 nm table of Horowitz (ISSCC 2014);
-  a YAML file of our own format replaces any of its points.
-- :class:`ErtTable`: an Accelergy energy reference table (ERT) YAML; components are
-  matched by the last segment of the ERT table name (``system.chip.cmac[0..63]`` ->
-  ``cmac``), actions by name (``mac_random`` counts as ``mac``).
+- :class:`PrimitiveTable`: integer adders and multipliers, SRAM accesses, and the area
+  and static figures of the same primitives, from published points with the scaling rules
+  of DESIGN.md -- adders linear in width, multipliers linear in the product of widths,
+  SRAM interpolated piecewise-linearly in log(bank size) (power-law beyond the table's
+  range), per 64-bit access scaled by word width.  Tables are YAML files in
+  ``accel/configs/tables/`` (``default-45nm``: Horowitz, ISSCC 2014; CACTI 7 SRAM banks;
+  Aladdin leakage; ``45nm-hp``: leaky SRAM) where every figure carries its ``source``; a
+  user's file of the same format replaces any figure (with its source) over the default.
+- DRAM energy per bit comes from the accelerator's ``dram.technology`` (lpddr4, ddr4,
+  hbm2, ddr3: ``accel/configs/tables/dram.yaml``) or ``dram.pj_per_bit``, unless a table
+  fixes ``dram_64b``.
+- :class:`ErtTable`: an Accelergy energy reference table (ERT) YAML, the file being the
+  source of its figures; components are matched by the last segment of the ERT table name
+  (``system.chip.cmac[0..63]`` -> ``cmac``), actions by name (``mac_random`` counts as
+  ``mac``).
 - :class:`LayeredTable`: the first table that knows a component prices it (an ERT for
   some components, the default for the rest); reports name every table used.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,11 +52,12 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "sgd": ("update",),
     "sram": ("read", "write"),
     "dram": ("read", "write"),
+    "control": (),
 }
 
 #: memory level of each component class, for the compute / SRAM / DRAM breakdown
 LEVEL = {"complex_mac": "compute", "fft": "compute", "pwl": "compute", "crop": "compute",
-         "sgd": "compute", "sram": "sram", "dram": "dram"}
+         "sgd": "compute", "sram": "sram", "dram": "dram", "control": "clock"}
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,8 @@ def components_of(accel: AcceleratorConfig) -> dict[str, Component]:
         Component("pwl", "pwl", (("data_bits", f.data_bits), ("segments", accel.activation.segments))),
         Component("crop", "crop", (("data_bits", f.data_bits),)),
         Component("sgd", "sgd", (("weight_bits", f.weight_bits), ("grad_bits", f.grad_bits))),
-        Component("dram", "dram", (("word_bits", 64),)),
+        Component("dram", "dram", (("word_bits", 64), ("pj_per_bit", dram_setup(accel).pj_per_bit))),
+        Component("control", "control"),
     ]
     for s in accel.sram:
         comps.append(Component(f"{s.name}_sram", "sram", (("kbytes", s.kbytes), ("banks", s.banks),
@@ -118,11 +130,16 @@ def _interp(points: Mapping[float, float], x: float, transform, below: str) -> f
 
 @dataclass(frozen=True)
 class PrimitiveTable:
-    """Energies of primitive operations, with scaling rules between the published points.
+    """Energies, areas and static power of primitives, with scaling rules between points.
 
-    ``int_add`` / ``int_mult``: width (bits) -> pJ; ``sram_read_64b`` (and
-    ``sram_write_64b``, default: the read figures): bank size in KB -> pJ per 64-bit
-    access; ``dram_64b``: pJ per 64-bit DRAM transfer.
+    Energy (pJ): ``int_add`` / ``int_mult`` width (bits) -> pJ; ``sram_read_64b`` /
+    ``sram_write_64b`` bank size in KB -> pJ per 64-bit access; ``dram_64b`` pJ per
+    64-bit DRAM transfer, or None: the accelerator's ``dram.technology`` decides.
+    Area (um^2): ``area_add`` / ``area_mult`` by width as the energies, ``area_register_bit``,
+    ``area_sram_bank`` KB -> um^2 per bank.  Static: leakage densities (nW/um^2) of adders,
+    multipliers and registers, ``sram_bank_leak_uw`` KB -> uW per bank, the clock energy
+    of one register bit per cycle (fJ) and the control registers clocked every cycle.
+    ``sources`` names the source of every figure (key path -> text).
     """
     name: str
     source: str
@@ -130,7 +147,18 @@ class PrimitiveTable:
     int_mult: Mapping[float, float]
     sram_read_64b: Mapping[float, float]
     sram_write_64b: Mapping[float, float]
-    dram_64b: float
+    dram_64b: float | None = None
+    area_add: Mapping[float, float] = field(default_factory=dict)
+    area_mult: Mapping[float, float] = field(default_factory=dict)
+    area_register_bit: float = 0.0
+    area_sram_bank: Mapping[float, float] = field(default_factory=dict)
+    leak_add: float = 0.0
+    leak_mult: float = 0.0
+    leak_register: float = 0.0
+    sram_bank_leak_uw: Mapping[float, float] = field(default_factory=dict)
+    clock_fj_per_bit: float = 0.0
+    control_register_bits: float = 0.0
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     def add(self, bits: float) -> float:
         """One integer add of ``bits`` bits: linear in width."""
@@ -143,6 +171,23 @@ class PrimitiveTable:
     def sram(self, action: str, bank_kbytes: float, word_bits: float) -> float:
         points = self.sram_read_64b if action == "read" else self.sram_write_64b
         return _interp(points, bank_kbytes, math.log, "sqrt") * word_bits / 64.0
+
+    # -- area (um^2) and static power ------------------------------------------------
+    def adder_area(self, bits: float) -> float:
+        """Area of a ``bits``-bit adder (linear in width)."""
+        return _interp(self.area_add, bits, lambda w: w, "linear")
+
+    def mult_area(self, bits_a: float, bits_b: float) -> float:
+        """Area of a ``bits_a`` x ``bits_b`` multiplier (linear in the product of widths)."""
+        return _interp({w * w: a for w, a in self.area_mult.items()}, bits_a * bits_b, lambda a: a, "linear")
+
+    def sram_bank_area(self, kbytes: float) -> float:
+        """Area of one SRAM bank of ``kbytes`` (log-size interpolation; linear below the table)."""
+        return _interp(self.area_sram_bank, kbytes, math.log, "linear")
+
+    def sram_bank_leakage_mw(self, kbytes: float) -> float:
+        """Leakage of one SRAM bank of ``kbytes``, mW."""
+        return _interp(self.sram_bank_leak_uw, kbytes, math.log, "linear") * 1e-3
 
     def action_energy(self, comp: Component, action: str) -> float | None:
         a = comp.attr
@@ -173,27 +218,58 @@ class PrimitiveTable:
             bank = a("kbytes") / a("banks")
             return self.sram(action, bank, a("word_bits"))
         if comp.cls == "dram":
-            return self.dram_64b * a("word_bits") / 64.0
+            if self.dram_64b is not None:
+                return self.dram_64b * a("word_bits") / 64.0
+            return a("pj_per_bit") * a("word_bits")
         raise ConfigError(f"energy: unknown component class {comp.cls!r}")
 
 
-def default_45nm() -> PrimitiveTable:
-    """Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm, 0.9 V.
+# --------------------------------------------------------------------------- sourced figures
 
-    DRAM: the midpoint of the quoted 1.3-2.6 nJ per 64-bit access.
-    """
-    return PrimitiveTable(
-        name="default-45nm", source="Horowitz, ISSCC 2014 (45 nm)",
-        int_add={8: 0.03, 32: 0.1}, int_mult={8: 0.2, 32: 3.1},
-        sram_read_64b={8: 10.0, 32: 20.0, 1024: 100.0}, sram_write_64b={8: 10.0, 32: 20.0, 1024: 100.0},
-        dram_64b=1950.0)
+#: figure key paths of a table file -> (PrimitiveTable field, kind): "points" (size -> figure)
+#: or "value"; energies in pJ, areas in um^2, leakage densities in nW/um^2
+FIGURES: dict[str, tuple[str, str]] = {
+    "int_add": ("int_add", "points"),
+    "int_mult": ("int_mult", "points"),
+    "sram_read_64b": ("sram_read_64b", "points"),
+    "sram_write_64b": ("sram_write_64b", "points"),
+    "dram_64b": ("dram_64b", "value"),
+    "area.int_add": ("area_add", "points"),
+    "area.int_mult": ("area_mult", "points"),
+    "area.register_bit": ("area_register_bit", "value"),
+    "area.sram_bank": ("area_sram_bank", "points"),
+    "static.leakage_int_add": ("leak_add", "value"),
+    "static.leakage_int_mult": ("leak_mult", "value"),
+    "static.leakage_register": ("leak_register", "value"),
+    "static.sram_bank_leakage_uw": ("sram_bank_leak_uw", "points"),
+    "static.clock_fj_per_register_bit": ("clock_fj_per_bit", "value"),
+    "static.control_register_bits": ("control_register_bits", "value"),
+}
+TABLE_KEYS = {"name", "node_nm", "source", "area", "static"} | {k for k in FIGURES if "." not in k}
+TABLES_DIR = "tables"
 
 
-BUILTIN_TABLES = {"default-45nm": default_45nm}
+def _figure(data: object, key: str, kind: str, path: str) -> tuple[Any, str]:
+    """One sourced figure: ``{value: x, source: text}`` or ``{points: {size: x}, source: text}``."""
+    where = f"{path}.{key}"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: a figure must be a mapping with '{kind}' and 'source', got {data!r}")
+    source = data.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise ConfigError(f"{where}: no source for this figure (every figure needs '{kind}: ...' and 'source: ...')")
+    unknown = set(data) - {kind, "source", "unit"}
+    if unknown:
+        raise ConfigError(f"{where}.{sorted(unknown, key=str)[0]}: unknown key (a figure has {kind}, source, unit)")
+    if kind not in data:
+        raise ConfigError(f"{where}.{kind}: required key is missing")
+    if kind == "value":
+        return _energy(data["value"], f"{where}.value"), source
+    return _points(data["points"], f"{key}.points", path), source
 
 
-#: The largest energy of one action a table may give, in pJ (1 mJ: a 64-bit DRAM access
-#: costs about 2 nJ).  Beyond it, an iteration's totals could overflow to infinity.
+#: The largest figure a table may give (an action's energy in pJ -- 1 mJ, where a 64-bit
+#: DRAM access costs about 2 nJ --, an area in um^2, a power).  Beyond it, an iteration's
+#: totals could overflow to infinity.
 MAX_ACTION_PJ = 1e9
 
 
@@ -209,7 +285,7 @@ def _energy(value: object, path: str, zero: bool = False) -> float:
 
 def _points(data: object, key: str, path: str) -> dict[float, float]:
     if not isinstance(data, dict) or not data:
-        raise ConfigError(f"{path}.{key}: must be a non-empty mapping of size -> pJ")
+        raise ConfigError(f"{path}.{key}: must be a non-empty mapping of size -> figure")
     out: dict[float, float] = {}
     for k, v in data.items():
         if isinstance(k, bool) or not isinstance(k, (int, float)) or k <= 0:
@@ -217,31 +293,141 @@ def _points(data: object, key: str, path: str) -> dict[float, float]:
         out[float(k)] = _energy(v, f"{path}.{key}.{k}")
     xs = sorted(out)
     if any(out[b] < out[a] for a, b in zip(xs, xs[1:])):
-        raise ConfigError(f"{path}.{key}: energies must not decrease with size, got {data}")
+        raise ConfigError(f"{path}.{key}: figures must not decrease with size, got {data}")
     return out
 
 
-def primitive_table_from_yaml(data: dict, path: str) -> PrimitiveTable:
-    """Our YAML table format: any of the keys of :class:`PrimitiveTable` over the default."""
-    base = default_45nm()
-    known = {"name", "source", "int_add", "int_mult", "sram_read_64b", "sram_write_64b", "dram_64b"}
+def primitive_table_from_yaml(data: dict, path: str, base: PrimitiveTable | None = None) -> PrimitiveTable:
+    """A table file (see accel/configs/tables/default-45nm.yaml): every figure it gives
+    replaces ``base``'s (the default table's unless given), each with its source; a
+    figure without a source is a ConfigError naming it."""
     for key in data:
-        if key not in known:
-            raise ConfigError(f"{path}.{key}: unknown key (known: {', '.join(sorted(known))})")
+        if key not in TABLE_KEYS:
+            raise ConfigError(f"{path}.{key}: unknown key (known: {', '.join(sorted(TABLE_KEYS))})")
+    for section in ("area", "static"):
+        sub = data.get(section, {})
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{path}.{section}: must be a mapping of figures")
+        for key in sub:
+            if f"{section}.{key}" not in FIGURES:
+                known = sorted(k.split(".", 1)[1] for k in FIGURES if k.startswith(section + "."))
+                raise ConfigError(f"{path}.{section}.{key}: unknown figure (known: {', '.join(known)})")
     fields: dict[str, Any] = {}
-    for key in ("int_add", "int_mult", "sram_read_64b", "sram_write_64b"):
-        if key in data:
-            fields[key] = _points(data[key], key, path)
+    sources: dict[str, str] = dict(base.sources) if base is not None else {}
+    for key, (attr, kind) in FIGURES.items():
+        section, _, leaf = key.rpartition(".")
+        node = data.get(section, {}) if section else data
+        if leaf in node:
+            fields[attr], sources[key] = _figure(node[leaf], key, kind, path)
+        elif base is not None:
+            fields[attr] = getattr(base, attr)
+        elif key != "dram_64b":
+            raise ConfigError(f"{path}.{key}: required figure is missing")
     if "sram_read_64b" in fields and "sram_write_64b" not in fields:
         fields["sram_write_64b"] = fields["sram_read_64b"]
-    if "dram_64b" in data:
-        fields["dram_64b"] = _energy(data["dram_64b"], f"{path}.dram_64b")
     name = data.get("name", Path(path).stem)
     if not isinstance(name, str):
         raise ConfigError(f"{path}.name: must be a string, got {name!r}")
-    return PrimitiveTable(name=name, source=str(data.get("source", path)),
-                          **{k: fields.get(k, getattr(base, k)) for k in
-                             ("int_add", "int_mult", "sram_read_64b", "sram_write_64b", "dram_64b")})
+    return PrimitiveTable(name=name, source=str(data.get("source", path)), sources=sources, **fields)
+
+
+def _read_table_file(path: Path) -> dict:
+    try:
+        data = read_yaml_file(path, "energy")
+    except ConfigError as exc:
+        if "cannot read" not in str(exc):
+            raise
+        raise ConfigError(f"{exc} (built-in tables: {', '.join(builtin_tables())})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"energy: {str(path)!r} must hold a mapping")
+    return data
+
+
+def _embedded_table(name: str) -> Path:
+    return Path(str(resources.files("accel") / "configs" / TABLES_DIR / f"{name}.yaml"))
+
+
+def builtin_tables() -> list[str]:
+    """Names of the embedded energy tables (accel/configs/tables/, DRAM technologies aside)."""
+    folder = resources.files("accel") / "configs" / TABLES_DIR
+    return sorted(Path(p.name).stem for p in folder.iterdir() if p.name.endswith(".yaml") and p.name != "dram.yaml")
+
+
+@functools.cache
+def default_45nm() -> PrimitiveTable:
+    """The default table, accel/configs/tables/default-45nm.yaml: Horowitz (ISSCC 2014,
+    45 nm) energies and areas, CACTI 7 SRAM banks, Aladdin leakage; every figure sourced."""
+    path = _embedded_table("default-45nm")
+    return primitive_table_from_yaml(_read_table_file(path), "default-45nm")
+
+
+def _builtin(name: str) -> PrimitiveTable:
+    if name == "default-45nm":
+        return default_45nm()
+    return primitive_table_from_yaml(_read_table_file(_embedded_table(name)), name, default_45nm())
+
+
+# --------------------------------------------------------------------------- DRAM technologies
+
+DRAM_FIGURES = ("pj_per_bit", "device_gbytes_per_s", "background_mw")
+
+
+@dataclass(frozen=True)
+class DramTechnology:
+    """One DRAM technology of accel/configs/tables/dram.yaml, each figure with its source."""
+    name: str
+    pj_per_bit: float
+    device_gbytes_per_s: float
+    background_mw: float
+    sources: Mapping[str, str]
+
+
+@functools.cache
+def dram_technologies() -> dict[str, DramTechnology]:
+    """Every DRAM technology of the embedded table, checked (a figure without a source is a
+    ConfigError naming it)."""
+    path = "dram"
+    data = _read_table_file(_embedded_table("dram"))
+    techs = data.get("technologies")
+    if not isinstance(techs, dict) or not techs:
+        raise ConfigError(f"{path}.technologies: must be a mapping of technologies")
+    out = {}
+    for name, figs in techs.items():
+        if not isinstance(figs, dict):
+            raise ConfigError(f"{path}.technologies.{name}: must be a mapping of figures")
+        values, sources = {}, {}
+        for key in DRAM_FIGURES:
+            if key not in figs:
+                raise ConfigError(f"{path}.technologies.{name}.{key}: required figure is missing")
+            values[key], sources[key] = _figure(figs[key], f"technologies.{name}.{key}", "value", path)
+        out[name] = DramTechnology(name, sources=sources, **values)
+    return out
+
+
+@dataclass(frozen=True)
+class DramSetup:
+    """The DRAM of an accelerator: technology, energy per bit, devices and background power."""
+    technology: DramTechnology
+    pj_per_bit: float
+    pj_source: str
+    devices: int
+
+    @property
+    def background_mw(self) -> float:
+        return self.devices * self.technology.background_mw
+
+
+def dram_setup(accel: AcceleratorConfig) -> DramSetup:
+    """``accel.dram``'s technology, its pJ/bit (or the config's ``pj_per_bit``) and how many
+    devices give its bandwidth (``bytes_per_cycle x clock``)."""
+    techs = dram_technologies()
+    tech = techs[accel.dram.technology]
+    pj, source = tech.pj_per_bit, tech.sources["pj_per_bit"]
+    if accel.dram.pj_per_bit is not None:
+        pj, source = accel.dram.pj_per_bit, "dram.pj_per_bit of the accelerator config"
+    bandwidth = accel.dram.bytes_per_cycle * accel.clock_mhz * 1e6 / 1e9   # GB/s
+    devices = max(1, math.ceil(bandwidth / tech.device_gbytes_per_s - 1e-9))
+    return DramSetup(tech, pj, source, devices)
 
 
 # --------------------------------------------------------------------------- Accelergy ERT
@@ -259,6 +445,7 @@ class ErtTable:
     """
     name: str
     energies: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    source: str = ""
 
     def action_energy(self, comp: Component, action: str) -> float | None:
         actions = self.energies.get(comp.name.lower())
@@ -301,7 +488,7 @@ class ErtTable:
         if not sums:
             raise ConfigError(f"{path}.ERT.tables: no priced actions found")
         energies = {c: {a: sum(v) / len(v) for a, v in acts.items()} for c, acts in sums.items()}
-        return cls(name=f"ERT:{Path(path).name}", energies=energies)
+        return cls(name=f"ERT:{Path(path).name}", energies=energies, source=str(path))
 
 
 @dataclass(frozen=True)
@@ -323,34 +510,37 @@ class LayeredTable:
     def action_energy(self, comp: Component, action: str) -> float | None:
         return self.pick(comp, action)[0]
 
+    @property
+    def primitive(self) -> PrimitiveTable:
+        """The first primitive table of the layers: it prices area and static power (an ERT
+        has neither; the default table below it does)."""
+        for t in self.tables:
+            if isinstance(t, PrimitiveTable):
+                return t
+        return default_45nm()
+
 
 def load_table(source: str | Path | None = None, accel: AcceleratorConfig | None = None) -> LayeredTable:
-    """A table by built-in name or file (our YAML or an Accelergy ERT), over the default.
+    """A table by built-in name (:func:`builtin_tables`) or file (our YAML over the default,
+    or an Accelergy ERT over the default: the ERT's file is the source of its figures).
 
     With no ``source`` the accelerator's ``energy`` section decides.
     """
     if source is None and accel is not None:
         source = accel.energy.file or accel.energy.table
     source = source or "default-45nm"
-    if str(source) in BUILTIN_TABLES:
-        table = BUILTIN_TABLES[str(source)]()
-        return LayeredTable((table,)) if table.name == "default-45nm" else LayeredTable((table, default_45nm()))
+    if str(source) in builtin_tables():
+        table = _builtin(str(source))
+        return LayeredTable((table,))
     path = Path(source)
-    try:
-        data = read_yaml_file(path, "energy")
-    except ConfigError as exc:
-        if "cannot read" not in str(exc):
-            raise
-        raise ConfigError(f"{exc} (built-in tables: {', '.join(BUILTIN_TABLES)})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"energy: {str(path)!r} must hold a mapping")
+    data = _read_table_file(path)
     if "ERT" in data:
         ert = ErtTable.from_yaml(data, str(path))
         if accel is not None:
             ert.check_components(components_of(accel), str(path))
         layered = LayeredTable((ert, default_45nm()))
     else:
-        layered = LayeredTable((primitive_table_from_yaml(data, str(path)),))
+        layered = LayeredTable((primitive_table_from_yaml(data, str(path), default_45nm()),))
     if accel is not None:
         check_prices(layered, accel)
     return layered

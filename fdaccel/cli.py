@@ -1,4 +1,4 @@
-"""The ``fdaccel`` command line: train | simulate | sweep | verilog | synth.
+"""The ``fdaccel`` command line: train | simulate | compare | sweep | verilog | synth.
 
 Bad input (a ConfigError, a missing file, a bad argument) prints one line and exits with
 status 2, before any work; no traceback.  An interruption -- Ctrl-C (SIGINT) or SIGTERM,
@@ -18,6 +18,7 @@ import argparse
 import os
 import signal
 import sys
+import typing
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -67,6 +68,22 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--csv", default=None, help="write the energy breakdown (layer x phase x component) here")
     m.add_argument("--plot", default=None, metavar="DIR", help="write energy, comparison and timeline PNGs here")
 
+    c = sub.add_parser("compare", help="energy to accuracy: frequency designs vs the spatial CNN, trained to a target")
+    c.add_argument("--network", default=None, help="built-in name or YAML file (default lenet-digits)")
+    c.add_argument("--accel", default=None, help="accelerator YAML (default: the embedded default)")
+    c.add_argument("--target", type=float, default=0.95, help="target test accuracy in (0, 1] (default 0.95)")
+    c.add_argument("--seeds", default="0,1,2,3", help="training seeds, comma separated (default 0,1,2,3)")
+    c.add_argument("--lrs", default="0.005,0.01,0.02,0.05", help="learning-rate grid, comma separated")
+    c.add_argument("--epochs", type=int, default=20, help="training budget per run, in epochs (default 20)")
+    c.add_argument("--eval-every", type=int, default=10, help="evaluate the test accuracy every N iterations")
+    c.add_argument("--batch", type=int, default=None, help="batch size (default: the network's)")
+    c.add_argument("--kinds", default="pwl,spatial,linear", help="activation kinds of the frequency network")
+    c.add_argument("--no-fixed", action="store_true", help="skip the fixed-point (FixedNet) check")
+    c.add_argument("--no-cache", action="store_true", help="do not update the accuracy cache")
+    c.add_argument("--data", default=None, help="folder with MNIST IDX or CIFAR-10 binary files")
+    c.add_argument("--energy", default=None, help="energy table (default: the accelerator's)")
+    c.add_argument("--json", default=None, help="write the comparison record here")
+
     w = sub.add_parser("sweep", help="simulate a grid of accelerator variants (design-space exploration)")
     w.add_argument("--accel", default=None, help="base accelerator YAML (default: the embedded default)")
     w.add_argument("--network", default=None, help="built-in name or YAML file (default lenet-digits)")
@@ -106,9 +123,30 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _items(text: str, kind: type, what: str) -> list[Any]:
+    """``a,b,c`` -> a list of ``kind``; a bad item is a ConfigError naming the option."""
+    from accel.config import ConfigError
+
+    try:
+        return [kind(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"compare --{what}: expected comma-separated {kind.__name__}s, got {text!r}") from None
+
+
 def _options(args: argparse.Namespace) -> Any:
     """The typed options of the parsed command (see :mod:`fdaccel.options`)."""
-    from .options import SimulateOptions, SweepOptions, SynthOptions, TrainMode, TrainOptions, VerilogOptions
+    from accel.config import ConfigError
+
+    from .options import (
+        ActKind,
+        CompareOptions,
+        SimulateOptions,
+        SweepOptions,
+        SynthOptions,
+        TrainMode,
+        TrainOptions,
+        VerilogOptions,
+    )
 
     a = vars(args)
     if args.command == "train":
@@ -118,6 +156,16 @@ def _options(args: argparse.Namespace) -> Any:
     if args.command == "simulate":
         return SimulateOptions(**{k: a[k] for k in ("accel", "network", "batch", "seed", "data", "json", "trace",
                                                     "energy", "csv", "plot")})
+    if args.command == "compare":
+        kinds = tuple(_items(a["kinds"], str, "kinds"))
+        for k in kinds:
+            if k not in ("pwl", "spatial", "linear"):
+                raise ConfigError(f"compare --kinds: choose from pwl, spatial, linear, got {k!r}")
+        return CompareOptions(network=a["network"], accel=a["accel"], target=a["target"],
+                              seeds=tuple(_items(a["seeds"], int, "seeds")), lrs=tuple(_items(a["lrs"], float, "lrs")),
+                              epochs=a["epochs"], eval_every=a["eval_every"], batch=a["batch"],
+                              kinds=typing.cast(tuple[ActKind, ...], kinds), fixed_check=not a["no_fixed"],
+                              data=a["data"], energy=a["energy"], json=a["json"], cache=not a["no_cache"])
     if args.command == "sweep":
         return SweepOptions(accel=a["accel"], network=a["network"], batch=a["batch"], sets=tuple(a["set"] or ()),
                             energy=a["energy"], data=a["data"], json=a["json"], csv=a["csv"],
@@ -137,6 +185,9 @@ def _run(command: str, opts: Any) -> int:
     if command == "simulate":
         from .commands.simulate import run_simulate
         return run_simulate(opts)
+    if command == "compare":
+        from .commands.compare import run_compare
+        return run_compare(opts)
     if command == "sweep":
         from .commands.sweep import run_sweep
         return run_sweep(opts)

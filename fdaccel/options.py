@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 TrainMode = Literal["frequency", "spatial", "fixed"]
+ActKind = Literal["pwl", "spatial", "linear"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,26 @@ class SynthOptions:
     unit: str | None = None
     target: Literal["ecp5"] = "ecp5"
     json: str | None = None
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """``fdaccel compare``: the network and accelerator, the target test accuracy, the seeds
+    and learning-rate grid of the training runs, their budget (epochs) and evaluation
+    interval, the batch (None: the network's), the activation kinds of the frequency
+    network, the fixed-point check, data folder, energy table, JSON file, and whether to
+    update the accuracy cache."""
+    network: str | None = None
+    accel: str | None = None
+    target: float = 0.95
+    seeds: tuple[int, ...] = (0, 1, 2, 3)
+    lrs: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05)
+    epochs: int = 20
+    eval_every: int = 10
+    batch: int | None = None
+    kinds: tuple[ActKind, ...] = ("pwl", "spatial", "linear")
+    fixed_check: bool = True
+    data: str | None = None
+    energy: str | None = None
+    json: str | None = None
+    cache: bool = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from accel.area import Design, static_items
 from accel.config import AcceleratorConfig
 from accel.energy import EnergyReport, LayeredTable, components_of, price
 
@@ -48,10 +49,17 @@ class IterationEnergy:
         }
 
 
+def _with_static(report: EnergyReport, accel: AcceleratorConfig, design: Design, table: LayeredTable,
+                 cycles: int) -> EnergyReport:
+    """``report`` plus the static energy (leakage, clock, DRAM background) of ``cycles``."""
+    return EnergyReport(report.table, report.items + tuple(static_items(accel, design, table, cycles)))
+
+
 def iteration_energy(stats: Stats, accel: AcceleratorConfig, table: LayeredTable,
-                     images: int) -> IterationEnergy:
-    """Price every layer x phase row of ``stats``; the total is priced from the summed
-    actions, so it equals the sum of the rows."""
+                     images: int, design: Design = "frequency") -> IterationEnergy:
+    """Price every layer x phase row of ``stats``, dynamic actions plus the static energy
+    of its cycles (:func:`accel.area.static_items` of ``design``); the total is priced
+    from the summed actions and the total cycles, so it equals the sum of the rows."""
     comps = components_of(accel)
     rows = []
     summed: dict[tuple[str, str], int] = {}
@@ -59,9 +67,11 @@ def iteration_energy(stats: Stats, accel: AcceleratorConfig, table: LayeredTable
         actions = energy_actions(row["ops"], row["memory"], row["phase"])
         for k, v in actions.items():
             summed[k] = summed.get(k, 0) + v
-        rows.append((row["name"], row["phase"], price(actions, comps, table)))
+        rows.append((row["name"], row["phase"],
+                     _with_static(price(actions, comps, table), accel, design, table, row["cycles"])))
     cmacs = stats.ops.get("complex_macs", 0) + stats.ops.get("sinc_macs", 0)
-    return IterationEnergy(table.name, tuple(rows), price(summed, comps, table), images, cmacs)
+    total = _with_static(price(summed, comps, table), accel, design, table, stats.total_cycles)
+    return IterationEnergy(table.name, tuple(rows), total, images, cmacs)
 
 
 # --------------------------------------------------------------------------- comparison
@@ -114,7 +124,7 @@ def compare(stats: Stats, accel: AcceleratorConfig, net: Any, batch: int, table:
     run = execute(build_baseline(accel, net, batch).program, base)
     spatial = collect(run, [s.name for s in accel.sram])
     return Comparison(stats.total_cycles, spatial.total_cycles, iteration_energy(stats, accel, table, batch),
-                      iteration_energy(spatial, base, table, batch), stats, spatial)
+                      iteration_energy(spatial, base, table, batch, "spatial"), stats, spatial)
 
 
 def energy_rows(energy: IterationEnergy) -> list[list[Any]]:

@@ -12,19 +12,33 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from accel.config import ConfigError, TrainingConfig, as_dict, field_value, load_accelerator
-from accel.energy import load_table
+from accel.area import Design, area_of, static_power
+from accel.config import (
+    AcceleratorConfig,
+    ConfigError,
+    NetworkConfig,
+    TrainingConfig,
+    as_dict,
+    field_value,
+    load_accelerator,
+)
+from accel.energy import LayeredTable, dram_setup, load_table
 from accel.network import load_network
-from sim.costs import ENERGY_CSV_HEADERS, Comparison, compare, energy_rows
+from sim.baseline import baseline_accelerator
+from sim.costs import ENERGY_CSV_HEADERS, Comparison, IterationEnergy, compare, energy_rows
 from sim.engine import LABELS, UNITS
 from sim.run import Simulation, simulate
 from sim.stats import utilization
 
+from ..compare.cache import accuracy_line
+from ..compare.costs import area_budget, equal_area_input, spatial_cost
 from ..options import SimulateOptions
 from ..plots import write_plots
 from ..report import check_outputs, table, write_csv, write_json
 from ..resources import check_memory
 from ..trace import TRACE_HEADERS, chrome_trace, trace_rows
+
+table_text = table
 
 
 def report(sim: Simulation) -> dict[str, Any]:
@@ -84,7 +98,7 @@ def energy_summary(cmp: Comparison, batch: int) -> str:
              f"energy ({', '.join(e['tables_used'])}): {e['total_pj'] / 1e6:.2f} uJ per iteration"]
     lines.append(table(["level", "frequency_uJ", "spatial_uJ"],
                        [[lv, round(e["by_level"].get(lv, 0) / 1e6, 3), round(s["by_level"].get(lv, 0) / 1e6, 3)]
-                        for lv in ("compute", "sram", "dram")]))
+                        for lv in ("compute", "sram", "dram", "clock", "static")]))
     lines.append(table(["unit", "uJ", "share%"],
                        [[c, round(v / 1e6, 3), round(100 * v / e["total_pj"], 1)]
                         for c, v in sorted(e["by_component"].items(), key=lambda kv: -kv[1])]))
@@ -96,6 +110,56 @@ def energy_summary(cmp: Comparison, batch: int) -> str:
 
 #: What ``--trace F`` writes, by F's suffix.
 TRACE_FORMATS = (".json", ".csv")
+
+
+def design_summary(cmp: Comparison, accel: AcceleratorConfig, net: NetworkConfig, batch: int,
+                   table: LayeredTable) -> tuple[str, dict[str, Any]]:
+    """Area, latency, energy (static part named), energy-delay product of the frequency
+    design, the spatial baseline at equal multipliers and the spatial baseline at equal
+    area (:func:`fdaccel.compare.costs.equal_area_input`), the DRAM technology, and the
+    cached accuracies (or "not measured"): text and JSON."""
+    base = baseline_accelerator(accel)
+    dram = dram_setup(accel)
+    out: dict[str, Any] = {"dram": {"technology": accel.dram.technology, "pj_per_bit": dram.pj_per_bit,
+                                    "source": dram.pj_source, "devices": dram.devices,
+                                    "background_mw": dram.background_mw}}
+    eq = spatial_cost(equal_area_input(accel, table, area_budget(accel, table)),
+                      net, batch, table, "spatial-equal-area")
+    eq_accel = baseline_accelerator(equal_area_input(accel, table, area_budget(accel, table)))
+    runs: list[tuple[str, AcceleratorConfig, IterationEnergy, int, Design]] = [
+        ("frequency", accel, cmp.freq, cmp.freq_cycles, "frequency"),
+        ("spatial (equal multipliers)", base, cmp.spatial, cmp.spatial_cycles, "spatial"),
+        ("spatial (equal area)", eq_accel, eq.energy, eq.cycles, "spatial")]
+    rows = []
+    for key, acc, energy, cycles, design in runs:
+        area = area_of(acc, design, table)
+        levels = energy.total.by("level")
+        static = levels.get("static", 0.0) + levels.get("clock", 0.0)
+        seconds = cycles / (acc.clock_mhz * 1e6)
+        edp = energy.total_pj * 1e-12 * seconds
+        out[key] = {"mac_array": [acc.mac_array.rows, acc.mac_array.cols], "cycles": cycles,
+                    "area_mm2": area.total_mm2, "area": area.as_dict(), "latency_s": seconds,
+                    "energy_pj": energy.total_pj, "static_pj": static, "edp_js": edp,
+                    "static_power": static_power(acc, design, table).as_dict()}
+        rows.append([key, f"{acc.mac_array.rows}x{acc.mac_array.cols}", round(area.total_mm2, 3), cycles,
+                     round(seconds * 1e6, 1), round(energy.total_pj / 1e6, 2), round(100 * static / energy.total_pj, 1),
+                     f"{edp * 1e12:.4g}"])
+    f = out["frequency"]
+    for key in ("spatial (equal multipliers)", "spatial (equal area)"):
+        s = out[key]
+        rows.append([f"{key}/frequency", "", round(s["area_mm2"] / f["area_mm2"], 2),
+                     f"{s['cycles'] / f['cycles']:.2f}x", "", f"{s['energy_pj'] / f['energy_pj']:.2f}x", "",
+                     f"{s['edp_js'] / f['edp_js']:.2f}x"])
+    line = accuracy_line(net)
+    out["accuracy"] = line
+    text = "\n".join([
+        table_text(["design", "array", "area_mm2", "cycles", "latency_us", "energy_uJ", "static%", "EDP_pJs"], rows),
+        f"DRAM {accel.dram.technology}: {dram.pj_per_bit:g} pJ/bit, {dram.devices} device(s), background "
+        f"{dram.background_mw:.1f} mW; static = leakage + clock + DRAM background ({table.primitive.name})",
+        line])
+    return text, out
+
+
 
 
 def run_simulate(opts: SimulateOptions) -> int:
@@ -127,8 +191,11 @@ def run_simulate(opts: SimulateOptions) -> int:
     cmp = compare(sim.stats, accel, net, batch, energy_table)
     print()
     print(energy_summary(cmp, batch))
+    summary_text, summary = design_summary(cmp, accel, net, batch, energy_table)
+    print(summary_text)
     if opts.json:
-        write_json(opts.json, {**report(sim), "energy": cmp.freq.as_dict(), "baseline": cmp.as_dict()})
+        write_json(opts.json, {**report(sim), "energy": cmp.freq.as_dict(), "baseline": cmp.as_dict(),
+                               "designs": summary})
     if opts.csv:
         write_csv(opts.csv, ENERGY_CSV_HEADERS, energy_rows(cmp.freq))
     if opts.plot:

@@ -78,9 +78,9 @@ def _absolute(path: str | None) -> str | None:
 
 def _energy_source(energy: str | None) -> str | None:
     """A table file's absolute path (workers may run elsewhere); a built-in name as is."""
-    from accel.energy import BUILTIN_TABLES
+    from accel.energy import builtin_tables
 
-    return energy if energy is None or energy in BUILTIN_TABLES else os.path.abspath(energy)
+    return energy if energy is None or energy in builtin_tables() else os.path.abspath(energy)
 
 
 def _definition(opts: SweepOptions) -> Definition:

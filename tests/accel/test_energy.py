@@ -18,7 +18,11 @@ def test_default_table_reproduces_the_published_points():
     assert t.mult(8, 8) == pytest.approx(0.2) and t.mult(32, 32) == pytest.approx(3.1)
     for kb, pj in [(8, 10.0), (32, 20.0), (1024, 100.0)]:
         assert t.sram("read", kb, 64) == pytest.approx(pj)
-    assert t.dram_64b == pytest.approx((1300 + 2600) / 2)
+    # DRAM energy is the accelerator's technology now (default LPDDR4, 8 pJ/bit), not the
+    # table's: the DDR3-era 1950 pJ per 64 bits (30.5 pJ/bit) is gone from the default
+    assert t.dram_64b is None
+    dram = components_of(load_accelerator())["dram"]
+    assert t.action_energy(dram, "read") == pytest.approx(8.0 * 64)
 
 
 def test_scaling_rules_between_points():
@@ -53,7 +57,7 @@ def test_price_is_counts_times_table_and_parts_add_up():
     act = accel.buffer("act")
     expected = {("cmac", "mac"): mac,
                 ("act_sram", "read"): t.sram("read", act.kbytes / act.banks, act.word_bits),
-                ("dram", "write"): t.dram_64b}
+                ("dram", "write"): 8.0 * 64}   # LPDDR4, 8 pJ/bit
     for key, pj in expected.items():
         item = next(i for i in report.items if (i.component, i.action) == key)
         assert item.pj == pytest.approx(counts[key] * pj)
@@ -65,7 +69,8 @@ def test_price_is_counts_times_table_and_parts_add_up():
 
 def test_yaml_table_overrides_exactly_what_it_says(tmp_path):
     f = tmp_path / "my_table.yaml"
-    f.write_text(yaml.safe_dump({"name": "my-7nm", "int_mult": {8: 0.05, 32: 0.8}, "dram_64b": 640.0}))
+    f.write_text(yaml.safe_dump({"name": "my-7nm", "int_mult": {"points": {8: 0.05, 32: 0.8}, "source": "a test"},
+                                 "dram_64b": {"value": 640.0, "source": "a test"}}))
     table = load_table(f)
     comps = components_of(load_accelerator())
     assert table.name == "my-7nm"
@@ -101,8 +106,9 @@ def test_accelergy_ert_import(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ({"int_add": {8: -1}}, "int_add.8: must be a positive energy"),
-    ({"int_add": {8: 0.5, 32: 0.1}}, "int_add: energies must not decrease"),
+    ({"int_add": {"points": {8: -1}, "source": "s"}}, "int_add.points.8: must be a positive figure"),
+    ({"int_add": {"points": {8: 0.5, 32: 0.1}, "source": "s"}}, "int_add.points: figures must not decrease"),
+    ({"int_add": {8: 0.03}}, "int_add: no source for this figure"),
     ({"sram": 3}, "sram: unknown key"),
     ({"ERT": {"tables": [{"name": "x.cmac", "actions": [{"name": "mac", "energy": "big"}]}]}},
      "ERT.tables[0].actions[0].energy: must be a non-negative number"),

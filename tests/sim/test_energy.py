@@ -12,6 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accel.area import static_power
 from accel.config import load_accelerator
 from accel.energy import components_of, default_45nm, load_table
 from accel.network import load_network
@@ -40,11 +41,15 @@ def _expected_pj(stats, accel) -> float:
         total += ops["crop_fold_adds"] * 2 * t.add(d + 1)
         total += ops["updates"] * (2 * t.mult(f.grad_bits, 16) + t.add(f.grad_bits + 1) + t.add(w + 1))
         mem = row["memory"]
-        total += (math.ceil(mem["dram"]["read_bytes"] / 8) + math.ceil(mem["dram"]["write_bytes"] / 8)) * t.dram_64b
+        total += (math.ceil(mem["dram"]["read_bytes"] / 8) + math.ceil(mem["dram"]["write_bytes"] / 8)) * 8.0 * 64
         for s in accel.sram:
             rw = mem["sram"][s.name]
             per = t.sram("read", s.kbytes / s.banks, s.word_bits)
             total += (rw["reads"] + rw["writes"]) * per
+    # static energy: leakage and DRAM background (mW) over the iteration's time, clock per cycle
+    p = static_power(accel, "frequency", load_table())
+    total += stats.total_cycles * ((sum(p.leakage_mw.values()) + 37.9) * 1e3 / accel.clock_mhz
+                                   + sum(p.clock_pj_per_cycle.values()))
     return total
 
 
@@ -101,19 +106,20 @@ def test_cli_writes_energy_json_csv_and_three_pngs(tmp_path):
 
 
 def test_cli_uses_the_given_table_and_says_so(tmp_path):
-    (tmp_path / "my_table.yaml").write_text(yaml.safe_dump({"name": "my-table", "dram_64b": 100.0}))
+    (tmp_path / "my_table.yaml").write_text(yaml.safe_dump({"name": "my-table",
+                                                            "dram_64b": {"value": 100.0, "source": "a test"}}))
     default = _run("--batch", "8", "--json", "a.json", cwd=tmp_path)
     mine = _run("--batch", "8", "--json", "b.json", "--energy", "my_table.yaml", cwd=tmp_path)
     assert default.returncode == mine.returncode == 0
     assert "energy (my-table)" in mine.stdout
     a = json.loads((tmp_path / "a.json").read_text())["energy"]
     b = json.loads((tmp_path / "b.json").read_text())["energy"]
-    assert b["by_level"]["dram"] == pytest.approx(a["by_level"]["dram"] * 100.0 / 1950.0)
+    assert b["by_level"]["dram"] == pytest.approx(a["by_level"]["dram"] * 100.0 / (8.0 * 64))   # default LPDDR4
     assert b["by_level"]["sram"] == pytest.approx(a["by_level"]["sram"])
 
 
 def test_cli_bad_energy_table_exits_2_before_work(tmp_path):
-    (tmp_path / "bad.yaml").write_text("int_add: {8: -1}\n")
+    (tmp_path / "bad.yaml").write_text("int_add: {points: {8: -1}, source: a test}\n")
     proc = _run("--energy", "bad.yaml", "--json", "x.json", cwd=tmp_path)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
-    assert "int_add.8" in proc.stderr and not (tmp_path / "x.json").exists()
+    assert "int_add.points.8" in proc.stderr and not (tmp_path / "x.json").exists()
