@@ -279,8 +279,8 @@ def _energy(value: object, path: str, zero: bool = False) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool) \
             and (0 <= value if zero else 0 < value) and value <= MAX_ACTION_PJ:
         return float(value)
-    kind = "non-negative number" if zero else "positive energy"
-    raise ConfigError(f"{path}: must be a {kind} (pJ, at most {MAX_ACTION_PJ:g}), got {value!r:.60}")
+    kind = "non-negative number" if zero else "positive figure"
+    raise ConfigError(f"{path}: must be a {kind}, at most {MAX_ACTION_PJ:g}, got {value!r:.60}")
 
 
 def _points(data: object, key: str, path: str) -> dict[float, float]:

@@ -179,7 +179,7 @@ def test_synth_unknown_unit_and_missing_tools(tmp_path):
 # --------------------------------------------------------------------------- energy tables
 
 def test_energy_so_large_that_totals_would_overflow_is_rejected(tmp_path):
-    (tmp_path / "big.yaml").write_text("dram_64b: 1.0e+300\n")
+    (tmp_path / "big.yaml").write_text("dram_64b: {value: 1.0e+300, source: a test}\n")
     one_line_error(fdaccel("simulate", "--energy", "big.yaml", "--json", "r.json", cwd=tmp_path),
                    "dram_64b", "at most 1e+09")
     assert not (tmp_path / "r.json").exists()

@@ -79,7 +79,7 @@ def test_store_skips_finished_points_and_keys_on_the_code(tmp_path, capsys, monk
     assert "4 points (4 simulated" in capsys.readouterr().out
     # another energy table: stale too
     monkeypatch.undo()
-    (tmp_path / "e.yaml").write_text("dram_64b: 1000\n")
+    (tmp_path / "e.yaml").write_text("dram_64b: {value: 1000, source: a test}\n")
     assert run_sweep(dataclasses.replace(opts, energy=str(tmp_path / "e.yaml"))) == 0
     assert "4 points (4 simulated" in capsys.readouterr().out
     # the export holds this sweep's points
