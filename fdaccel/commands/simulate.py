@@ -12,7 +12,7 @@ from typing import Any
 
 from accel.config import as_dict, load_accelerator
 from accel.energy import load_table
-from accel.network import load_network
+from accel.network import load_network, require_hardware_support
 from accel.program import Phase
 from sim.costs import ENERGY_CSV_HEADERS, Comparison, compare, energy_rows
 from sim.engine import LABELS, UNITS, Run
@@ -111,6 +111,7 @@ def run_simulate(opts: SimulateOptions) -> int:
     """The body of ``fdaccel simulate``."""
     accel = load_accelerator(opts.accel)
     net = load_network(opts.network)
+    require_hardware_support(net, "the cycle model")
     energy_table = load_table(opts.energy, accel)
     batch = opts.batch if opts.batch is not None else net.training.batch
     if opts.seed is not None:

@@ -19,7 +19,7 @@ import yaml
 
 from accel.config import AcceleratorConfig, ConfigError, as_dict, load_accelerator
 from accel.energy import load_table
-from accel.network import load_network
+from accel.network import load_network, require_hardware_support
 from sim.costs import compare
 from sim.run import simulate
 from sim.schedule import build_schedule
@@ -74,6 +74,7 @@ def run_sweep(opts: SweepOptions) -> int:
     """The body of ``fdaccel sweep``."""
     base = load_accelerator(opts.accel)
     net = load_network(opts.network)
+    require_hardware_support(net, "the cycle model")
     batch = opts.batch if opts.batch is not None else net.training.batch
     sets = [parse_set(s) for s in opts.sets]
     grid = points(base, sets)
