@@ -263,22 +263,17 @@ def sgd_momentum(p: np.ndarray, v: np.ndarray, g: np.ndarray, lr: float,
 ADAM_BETA2, ADAM_EPS = 0.999, 1e-8
 
 
-def _split(a: np.ndarray) -> np.ndarray:
-    """Real arrays as they are, complex ones as (re, im) pairs on a last axis."""
-    return np.stack([a.real, a.imag], axis=-1) if np.iscomplexobj(a) else a
-
-
 def adam(p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, t: int, lr: float,
          beta1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One Adam step (Kingma & Ba) at step ``t >= 1``: moments ``m, v`` of the real and the
-    imaginary parts separately (as PyTorch treats complex parameters), which keeps a
-    Hermitian parameter Hermitian (mirrored bins get conjugate updates) and half storage
-    equal to full.  ``m, v`` are real arrays shaped like :func:`_split` of ``p``."""
-    gs = _split(g)
-    m = beta1 * m + (1 - beta1) * gs
-    v = ADAM_BETA2 * v + (1 - ADAM_BETA2) * gs * gs
-    d = (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - ADAM_BETA2 ** t)) + ADAM_EPS)
-    step = d[..., 0] + 1j * d[..., 1] if np.iscomplexobj(p) else d
+    """One Adam step (Kingma & Ba) at step ``t >= 1``: first moment ``m`` of g, second
+    moment ``v`` of ``|g|^2`` (real), per entry.  For a complex entry the second moment is
+    that of its magnitude, not of its real and imaginary parts apart: a part that is zero by
+    symmetry (Im of a self-mirrored bin of a Hermitian parameter, zero up to rounding) then
+    gets a rounding-sized step, not one normalized up to ``lr``, so Hermitian parameters
+    stay Hermitian (mirrored bins get conjugate steps) and half storage equals full."""
+    m = beta1 * m + (1 - beta1) * g
+    v = ADAM_BETA2 * v + (1 - ADAM_BETA2) * (g.real ** 2 + g.imag ** 2)
+    step = (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - ADAM_BETA2 ** t)) + ADAM_EPS)
     return p - lr * step, m, v
 
 
@@ -480,7 +475,7 @@ class _SGDModel:
     def _init_velocity(self) -> None:
         self.velocity = {k: np.zeros_like(v) for k, v in self.params.items()}
         if self.cfg.training.optimizer == "adam":
-            self.moments = {k: (np.zeros(_split(v).shape), np.zeros(_split(v).shape)) for k, v in self.params.items()}
+            self.moments = {k: (np.zeros_like(p), np.zeros(p.shape)) for k, p in self.params.items()}
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[Trace]]:
         raise NotImplementedError
