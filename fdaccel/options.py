@@ -70,3 +70,15 @@ class SynthOptions:
     unit: str | None = None
     target: Literal["ecp5"] = "ecp5"
     json: str | None = None
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    """``fdaccel analyze``: the analysis (``fdaccel.analyze.ANALYSES``), the network (None:
+    the analysis's own), training epochs and seed (None: the analysis's defaults), outputs."""
+    kind: str
+    network: str | None = None
+    epochs: int | None = None
+    seed: int | None = None
+    json: str | None = None
+    plot: str | None = None

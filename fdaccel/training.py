@@ -107,13 +107,15 @@ def evaluate(model: Trainable, data: Dataset, cfg: NetworkConfig) -> float:
 
 
 def train(model: Trainable, data: Dataset, cfg: NetworkConfig,
-          log: Callable[[str], None] = print) -> dict:
+          log: Callable[[str], None] = print, on_step: Callable[[int], None] | None = None) -> dict:
     """Epochs of shuffled mini-batches (seeded by ``cfg.training.seed``); returns the
-    per-epoch mean train loss and test score (``{metric}_per_epoch``, :func:`metric`)."""
+    per-epoch mean train loss and test score (``{metric}_per_epoch``, :func:`metric`).
+    ``on_step(steps)`` runs after every update (the analyses record training with it)."""
     t = cfg.training
     rng = np.random.default_rng(t.seed)
     losses, scores = [], []
     name = metric(cfg)
+    steps = 0
     n = len(data.y_train)
     for epoch in range(1, t.epochs + 1):
         order = rng.permutation(n)
@@ -128,6 +130,9 @@ def train(model: Trainable, data: Dataset, cfg: NetworkConfig,
                     raise ConfigError(f"train: loss became {loss} in epoch {epoch}; lower --lr "
                                       f"(now {t.lr}) or training.weight_scale")
                 total += loss * len(idx)
+                steps += 1
+                if on_step is not None:
+                    on_step(steps)
                 bar.set_postfix(loss=f"{loss:.4f}")
         losses.append(total / n)
         scores.append(evaluate(model, data, cfg))
