@@ -165,6 +165,11 @@ class InputConfig:
     size: int = _f(16, _all(_pow2, _between(4, 1024)))
 
 
+Padding = Literal["circular", "zero"]
+ActKind = Literal["pwl", "linear", "spatial", "quadratic"]
+UpsampleKind = Literal["zeros", "nearest", "spectral"]
+
+
 @dataclass(frozen=True)
 class ConvLayer:
     """Convolution as per-bin complex GEMM.  ``param: sinc`` stores k x k frequency
@@ -174,7 +179,7 @@ class ConvLayer:
     out_channels: int = _f(8, _between(1, 4096))
     kernel: int = _f(3, _between(1, 1024))
     param: Literal["sinc", "full"] = "sinc"
-    padding: Literal["circular", "zero"] = "circular"
+    padding: Padding = "circular"
     bias: bool = True
     name: str = ""
     type: Literal["conv"] = "conv"
@@ -188,7 +193,7 @@ class ActLayer:
     ``quadratic``: ``alpha x + beta (P x)^2`` of the real signal x, computed on spectra as
     ``alpha X + beta / n^2 (PX * PX)`` (a circular autoconvolution of the spectrum, which
     mixes bins), where P keeps the bins with ``|u|, |v| <= band`` (``band: 0``: all)."""
-    kind: Literal["pwl", "linear", "spatial", "quadratic"] = "pwl"
+    kind: ActKind = "pwl"
     segments: int = _f(4, _between(1, 64))
     knee: float = _f(4.0, _positive)
     leak: float = _f(0.25, _between(0.0, 1.0))
@@ -222,7 +227,7 @@ class UpsampleLayer:
     tiles); ``nearest``: each sample repeated ``factor`` x ``factor`` times (zero insertion
     then a box filter: the tiled spectrum times the box's envelope); ``spectral``: the
     spectrum zero-padded (ideal interpolation, ``scipy.signal.resample``; any even size)."""
-    kind: Literal["zeros", "nearest", "spectral"] = "spectral"
+    kind: UpsampleKind = "spectral"
     size: int | None = _f(None, _even)
     factor: int | None = _f(None, _between(2, 64))
     name: str = ""

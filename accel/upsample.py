@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from accel.config import UpsampleKind
 from accel.layout import half_cols
 from accel.spectral import to_full, to_half
 
-KINDS = ("zeros", "nearest", "spectral")
+KINDS: tuple[UpsampleKind, ...] = ("zeros", "nearest", "spectral")
 
 
 def box_spectrum(m: int, M: int) -> np.ndarray:

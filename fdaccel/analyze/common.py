@@ -8,7 +8,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accel.config import ActLayer, ConfigError, ConvLayer, NetworkConfig, UpsampleLayer
+from accel.config import (
+    ActKind,
+    ActLayer,
+    ConfigError,
+    ConvLayer,
+    NetworkConfig,
+    Padding,
+    UpsampleKind,
+    UpsampleLayer,
+    as_dict,
+)
 from accel.data import Dataset, native_digits
 from accel.golden import GoldenNet, SpatialNet
 from accel.network import load_network
@@ -43,23 +53,23 @@ class Context:
         return {"classifier": self.config(CLASSIFIER, epochs), "decoder": self.config(DECODER, epochs)}
 
 
-def with_activation(cfg: NetworkConfig, kind: str) -> NetworkConfig:
+def with_activation(cfg: NetworkConfig, kind: ActKind) -> NetworkConfig:
     """The network with every activation of kind ``kind`` (other settings kept)."""
     layers = tuple(dataclasses.replace(L, kind=kind) if isinstance(L, ActLayer) else L for L in cfg.layers)
     return dataclasses.replace(cfg, layers=layers, name=f"{cfg.name} ({kind})")
 
 
-def with_upsampling(cfg: NetworkConfig, kind: str) -> NetworkConfig:
+def with_upsampling(cfg: NetworkConfig, kind: UpsampleKind) -> NetworkConfig:
     """The network with every upsampling layer of kind ``kind``."""
     layers = tuple(dataclasses.replace(L, kind=kind) if isinstance(L, UpsampleLayer) else L for L in cfg.layers)
     return dataclasses.replace(cfg, layers=layers, name=f"{cfg.name} ({kind} upsampling)")
 
 
-def with_padding(cfg: NetworkConfig, padding: str) -> NetworkConfig:
+def with_padding(cfg: NetworkConfig, padding: Padding) -> NetworkConfig:
     """The network with every convolution padded ``padding`` (checked again: zero padding
     grows the sizes, which not every network accepts)."""
     layers = tuple(dataclasses.replace(L, padding=padding) if isinstance(L, ConvLayer) else L for L in cfg.layers)
-    return load_network(dataclasses.asdict(dataclasses.replace(cfg, layers=layers, name=f"{cfg.name} ({padding})")))
+    return load_network(as_dict(dataclasses.replace(cfg, layers=layers, name=f"{cfg.name} ({padding})")))
 
 
 Model = GoldenNet | SpatialNet
