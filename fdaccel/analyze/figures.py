@@ -12,13 +12,13 @@ from ..report import write_atomic
 
 
 def figure(rows: int = 1, cols: int = 1, width: float = 6.0, height: float = 4.0) -> tuple[Any, Any]:
-    """A figure and its axes (an array of them if ``rows * cols > 1``)."""
+    """A figure and its axes, always a rows x cols array."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(rows, cols, figsize=(width, height), squeeze=rows * cols == 1)
+    return plt.subplots(rows, cols, figsize=(width, height), squeeze=False)
 
 
 def save_png(fig: Any, path: str | Path) -> Path:

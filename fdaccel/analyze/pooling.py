@@ -91,7 +91,8 @@ def summary(data: dict[str, Any]) -> list[str]:
 
 def plot(data: dict[str, Any], folder: str | Path) -> list[Path]:
     out = Path(folder)
-    fig, ax = figure(1, 1, 5.5, 3.8)
+    fig, axes = figure(1, 1, 5.5, 3.8)
+    ax = axes[0, 0]
     for method, sizes in SIZES.items():
         ax.plot([8 / m for m in sizes][::-1], [_row(data, method, m)["relative_error"] for m in sizes][::-1],
                 "o-", label=method)

@@ -129,7 +129,8 @@ def summary(data: dict[str, Any]) -> list[str]:
 
 def plot(data: dict[str, Any], folder: str | Path) -> list[Path]:
     rows = [(r["network"], L) for r in data["networks"] if "layers" in r for L in r["layers"]]
-    fig, ax = figure(1, 1, 7.5, 4.0)
+    fig, axes = figure(1, 1, 7.5, 4.0)
+    ax = axes[0, 0]
     width = 0.8 / data["bands"]
     for b in range(data["bands"]):
         ax.bar(np.arange(len(rows)) + (b - (data["bands"] - 1) / 2) * width,
