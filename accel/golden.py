@@ -52,7 +52,8 @@ gradient in rfft2 layout) computes exactly the same numbers as full storage, and
 Hermitian gradients keeps the weights Hermitian (real spatial kernels).  A spatial real
 kernel w with ``V = fft2(w)`` has ``dL/dw = Re(k^2 ifft2(G_V))``.
 
-Update: SGD with momentum, ``v <- mu v + g; p <- p - lr v`` (as ``accel.fixed.update``).
+Update: SGD with momentum, ``v <- mu v + g; p <- p - lr v`` (as ``accel.fixed.update``),
+or (``training.optimizer: adam``, golden model only) Adam, :func:`adam`.
 
 Structure, for the fixed-point and cycle models to mirror:
 

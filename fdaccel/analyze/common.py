@@ -23,7 +23,7 @@ from accel.data import Dataset, native_digits
 from accel.golden import GoldenNet, SpatialNet
 from accel.network import load_network
 
-from ..training import evaluate, train
+from ..training import train
 
 #: the analyses' classifier and decoder when --network does not name one
 CLASSIFIER, DECODER = "lenet-digits", "autoencoder-digits"
@@ -84,11 +84,6 @@ def fit(cfg: NetworkConfig, data: Dataset, spatial: bool = False,
     return net
 
 
-def score(net: Model, data: Dataset, cfg: NetworkConfig) -> float:
-    """Test accuracy (classifier) or test mse (autoencoder)."""
-    return evaluate(net, data, cfg)
-
-
 def require_digits(cfg: NetworkConfig, what: str) -> None:
     """ConfigError unless ``cfg`` trains on the bundled digits at 16 x 16 (``what`` needs
     the native 8 x 8 images under them)."""
@@ -116,11 +111,6 @@ def band_means(values: np.ndarray, bands: np.ndarray, count: int) -> np.ndarray:
     idx = bands.ravel()
     sums = np.stack([flat[..., idx == b].sum(axis=-1) for b in range(count)], axis=-1)
     return sums / np.bincount(idx, minlength=count)
-
-
-def band_edges(count: int) -> list[float]:
-    """Lower edges of the bands, as fractions of the Nyquist radius."""
-    return [b / count for b in range(count)]
 
 
 # --------------------------------------------------------------------------- native digits

@@ -35,8 +35,8 @@ from accel.config import NetworkConfig
 from accel.data import Dataset, load_dataset
 from accel.golden import GoldenNet
 
-from ..training import train
-from .common import Context, Model, radial_bands, score
+from ..training import evaluate, train
+from .common import Context, Model, radial_bands
 from .figures import figure, save_png
 
 EPOCHS = 8
@@ -112,7 +112,7 @@ def decoder(cfg: NetworkConfig, data: Dataset) -> dict[str, Any]:
     net, times, errors = record(cfg, data, lambda net: band_errors(net.reconstruct(x), x))
     return {"network": cfg.name, "kind": "output image, radial bands of the 16 x 16 spectrum",
             "frequencies": [b / BANDS for b in range(BANDS)], "times": times, "errors": errors,
-            "epoch_below": thresholds(errors, times), "test_mse": score(net, data, cfg)}
+            "epoch_below": thresholds(errors, times), "test_mse": evaluate(net, data, cfg)}
 
 
 def classifier(cfg: NetworkConfig, data: Dataset) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def classifier(cfg: NetworkConfig, data: Dataset) -> dict[str, Any]:
     net, times, errors = record(cfg, data, lambda net: frequency_errors(net, x, y, t, k))
     return {"network": cfg.name, "kind": "output function along the first principal direction (projection method)",
             "frequencies": k, "times": times, "errors": errors, "epoch_below": thresholds(errors, times),
-            "test_accuracy": score(net, data, cfg)}
+            "test_accuracy": evaluate(net, data, cfg)}
 
 
 def run(ctx: Context) -> dict[str, Any]:

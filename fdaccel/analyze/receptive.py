@@ -53,7 +53,8 @@ from accel.network import layer_shapes, read_sizes
 from accel.spectral import spectral_pool_adjoint
 from accel.upsample import box_envelope, upsample_adjoint
 
-from .common import CLASSIFIER, Context, Model, fit, score, with_activation
+from ..training import evaluate
+from .common import CLASSIFIER, Context, Model, fit, with_activation
 from .figures import figure, save_png, spectrum_image
 
 #: the activation variants compared: (kind, quadratic band; 0: all bins)
@@ -104,8 +105,8 @@ def receptive_bins(cfg: NetworkConfig) -> np.ndarray:
 
 
 def basis(n: int, u: int, v: int, phase: str) -> np.ndarray:
-    """The real Fourier basis image of bin (u, v) (cos or sin phase), unit L2 norm; None-like
-    zeros for the sine of a self-mirrored bin."""
+    """The real Fourier basis image of bin (u, v) (cos or sin phase), unit L2 norm; all
+    zeros for the sine of a self-mirrored bin (it has none)."""
     p = np.arange(n)
     angle = 2 * np.pi * (u * p[:, None] + v * p[None, :]) / n
     b = np.cos(angle) if phase == "cos" else np.sin(angle)
@@ -178,7 +179,7 @@ def run(ctx: Context) -> dict[str, Any]:
         exact = receptive_bins(cfg)
         sens = sensitivity(net, x)
         inside, outside = sens[exact], sens[~exact]
-        rows.append({"kind": kind, "band": band, "network": cfg.name, "test_accuracy": score(net, data, cfg),
+        rows.append({"kind": kind, "band": band, "network": cfg.name, "test_accuracy": evaluate(net, data, cfg),
                      "exact_bins": int(exact.sum()), "bins": exact.size, "exact": exact, "sensitivity": sens,
                      "max_outside_vs_inside": float(outside.max() / inside.max()) if outside.size else 0.0,
                      "min_inside_vs_max": float(inside.min() / inside.max()),

@@ -35,7 +35,8 @@ from accel.golden import GoldenNet
 from accel.spectral import to_full
 from accel.upsample import KINDS, upsample
 
-from .common import DECODER, Context, NativeDigits, fit, score, with_upsampling
+from ..training import evaluate
+from .common import DECODER, Context, NativeDigits, fit, with_upsampling
 from .figures import figure, save_png, spectrum_image
 
 #: decoder training epochs per kind (three trainings; --epochs overrides)
@@ -116,7 +117,7 @@ def in_network(ctx: Context) -> list[dict[str, Any]]:
         layers = [dict(_layer_report(_full(net, tr.x), _full(net, tr.y), kind), layer=tr.name)
                   for tr, op in zip(traces, net.ops) if op.layer.type == "upsample"]
         out.append({"kind": kind, "network": cfg.name, "epochs": cfg.training.epochs,
-                    "test_mse": score(net, data, cfg), "layers": layers})
+                    "test_mse": evaluate(net, data, cfg), "layers": layers})
     return out
 
 
