@@ -55,3 +55,10 @@ def test_every_analysis_runs_for_one_epoch(tmp_path, kind):
     extra = ["--network", "lenet-digits"] if kind in ("attenuation", "fprinciple", "propagation") else []
     report = _run(tmp_path, kind, "--epochs", "1", *extra)
     assert report["seed"] == 0
+
+
+@pytest.mark.slow
+def test_same_seed_same_measurements(tmp_path):
+    a = _run(tmp_path / "a", "fprinciple", "--network", "lenet-digits", "--epochs", "1", "--seed", "3")
+    b = _run(tmp_path / "b", "fprinciple", "--network", "lenet-digits", "--epochs", "1", "--seed", "3")
+    assert a["networks"] == b["networks"] and a["seed"] == 3
