@@ -89,7 +89,7 @@ def pca_mse(data: Dataset, components: int) -> float:
     from sklearn.decomposition import PCA
 
     flat = data.x_train.reshape(len(data.x_train), -1)
-    pca = PCA(n_components=min(components, *flat.shape)).fit(flat)
+    pca = PCA(n_components=min(components, *flat.shape), svd_solver="full").fit(flat)  # exact, deterministic
     test = data.x_test.reshape(len(data.x_test), -1)
     return float(np.mean((pca.inverse_transform(pca.transform(test)) - test) ** 2))
 

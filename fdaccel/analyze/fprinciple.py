@@ -58,7 +58,7 @@ def projection(x: np.ndarray) -> np.ndarray:
     """Standardized coordinates of images x along their first principal direction."""
     from sklearn.decomposition import PCA
 
-    t = PCA(n_components=1).fit_transform(x.reshape(len(x), -1))[:, 0]
+    t = PCA(n_components=1, svd_solver="full").fit_transform(x.reshape(len(x), -1))[:, 0]
     return t / t.std()
 
 

@@ -97,6 +97,10 @@ def test_hardware_models_refuse_the_autoencoder_in_one_line(capsys, args, words)
 
 
 @pytest.mark.slow
-def test_builtin_autoencoder_trains_one_epoch(capsys):
-    assert main(["train", "--network", "autoencoder-digits", "--epochs", "1"]) == 0
+def test_builtin_autoencoder_beats_pca_with_its_latent_size(tmp_path, capsys):
+    """The acceptance run (about a minute): the defaults, seed 0."""
+    out = tmp_path / "ae.json"
+    assert main(["train", "--network", "autoencoder-digits", "--json", str(out)]) == 0
     assert "test reconstruction MSE" in capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert report["pca_components"] == 16 and report["test_mse"] < report["pca_test_mse"]
