@@ -186,6 +186,11 @@ class InputConfig:
     size: int = _f(16, _all(_pow2, _between(4, 1024)))
 
 
+Padding = Literal["circular", "zero"]
+ActKind = Literal["pwl", "linear", "spatial", "quadratic"]
+UpsampleKind = Literal["zeros", "nearest", "spectral"]
+
+
 @dataclass(frozen=True)
 class ConvLayer:
     """Convolution as per-bin complex GEMM.  ``param: sinc`` stores k x k frequency
@@ -195,7 +200,7 @@ class ConvLayer:
     out_channels: int = _f(8, _between(1, 4096))
     kernel: int = _f(3, _between(1, 1024))
     param: Literal["sinc", "full"] = "sinc"
-    padding: Literal["circular", "zero"] = "circular"
+    padding: Padding = "circular"
     bias: bool = True
     name: str = ""
     type: Literal["conv"] = "conv"
@@ -205,11 +210,17 @@ class ConvLayer:
 class ActLayer:
     """Activation.  ``pwl``: odd split-complex piecewise-linear function of ``segments``
     segments (knots on ``knee * tanh(x / knee)`` over [-2 knee, 2 knee], outer slope
-    ``leak``); ``linear``: identity; ``spatial``: exact IFFT -> ReLU -> FFT."""
-    kind: Literal["pwl", "linear", "spatial"] = "pwl"
+    ``leak``); ``linear``: identity; ``spatial``: exact IFFT -> ReLU -> FFT;
+    ``quadratic``: ``alpha x + beta (P x)^2`` of the real signal x, computed on spectra as
+    ``alpha X + beta / n^2 (PX * PX)`` (a circular autoconvolution of the spectrum, which
+    mixes bins), where P keeps the bins with ``|u|, |v| <= band`` (``band: 0``: all)."""
+    kind: ActKind = "pwl"
     segments: int = _f(4, _between(1, 64))
     knee: float = _f(4.0, _positive)
     leak: float = _f(0.25, _between(0.0, 1.0))
+    alpha: float = _f(1.0, _between(-1e6, 1e6))
+    beta: float = _f(0.25, _between(-1e6, 1e6))
+    band: int = _f(0, _nonneg)
     name: str = ""
     type: Literal["act"] = "act"
 
@@ -230,24 +241,47 @@ class DenseLayer:
     type: Literal["dense"] = "dense"
 
 
-Layer = ConvLayer | ActLayer | PoolLayer | DenseLayer
-LAYER_TYPES: dict[str, type] = {"conv": ConvLayer, "act": ActLayer, "pool": PoolLayer, "dense": DenseLayer}
+@dataclass(frozen=True)
+class UpsampleLayer:
+    """Upsampling to ``size`` x ``size``, or by a whole ``factor`` (give one of them;
+    neither: ``factor: 2``).  ``zeros``: zero insertion between the samples (the spectrum
+    tiles); ``nearest``: each sample repeated ``factor`` x ``factor`` times (zero insertion
+    then a box filter: the tiled spectrum times the box's envelope); ``spectral``: the
+    spectrum zero-padded (ideal interpolation, ``scipy.signal.resample``; any even size)."""
+    kind: UpsampleKind = "spectral"
+    size: int | None = _f(None, _even)
+    factor: int | None = _f(None, _between(2, 64))
+    name: str = ""
+    type: Literal["upsample"] = "upsample"
+
+
+Layer = ConvLayer | ActLayer | PoolLayer | DenseLayer | UpsampleLayer
+LAYER_TYPES: dict[str, type] = {"conv": ConvLayer, "act": ActLayer, "pool": PoolLayer, "dense": DenseLayer,
+                                "upsample": UpsampleLayer}
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
+    """Mini-batch training.  ``optimizer: sgd`` (SGD with ``momentum``, what the hardware
+    runs) or ``adam`` (golden model only: Adam with betas (momentum, 0.999))."""
     epochs: int = _f(10, _between(1, 100000))
     batch: int = _f(32, _between(1, 65536))
     lr: float = _f(0.05, _positive)
     momentum: float = _f(0.9, _between(0.0, 0.999))
+    optimizer: Literal["sgd", "adam"] = "sgd"
     weight_scale: float = _f(1.0, _positive)
     seed: int = _f(0, _nonneg)
 
 
 @dataclass(frozen=True)
 class NetworkConfig:
+    """A network.  ``loss: xent`` (default): a classifier, ending in ``dense``, trained with
+    softmax cross-entropy on the labels; ``loss: mse``: an autoencoder, whose target is its
+    own input: it ends at the input's shape and is trained with the mean squared pixel
+    error, computed on the spectra through Parseval."""
     name: str = "network"
     dataset: Literal["digits", "mnist", "cifar10", "random"] = "digits"
+    loss: Literal["xent", "mse"] = "xent"
     input: InputConfig = field(default_factory=InputConfig)
     layers: tuple[Layer, ...] = ()
     training: TrainingConfig = field(default_factory=TrainingConfig)

@@ -65,6 +65,14 @@ def _digits(size: int) -> tuple[np.ndarray, ...]:
     return tuple(train_test_split(x, y, test_size=DIGITS_TEST_FRACTION, random_state=0, stratify=y))
 
 
+def native_digits() -> tuple[np.ndarray, ...]:
+    """The digits at their native 8 x 8, in [0, 1], split as the ``digits`` dataset is:
+    (x_train, x_test, y_train, y_test); image i here is image i of that dataset before its
+    upsampling (nearest, which keeps the mean and the standard deviation) and
+    standardization."""
+    return _digits(8)
+
+
 # --------------------------------------------------------------------------- MNIST IDX
 
 _IDX_TYPES = {0x08: np.uint8}

@@ -11,11 +11,17 @@ Layers (``accel.config``) and what they compute on spectra (numpy FFT convention
   (S = ``sinc_matrix(N, k)``, exactly a real k x k kernel at the origin);
   ``param: full`` learns the N x N spectral weights W directly.
 * **act**: ``pwl`` split-complex piecewise-linear (``accel.network.pwl_table``), ``linear``
-  identity, ``spatial`` ifft2 -> ReLU -> fft2.
+  identity, ``spatial`` ifft2 -> ReLU -> fft2, ``quadratic`` the spectral autoconvolution
+  of :mod:`accel.mixing`.
 * **pool**: ``accel.spectral.spectral_pool``.
+* **upsample**: ``accel.upsample.upsample`` (zero insertion, repetition or spectral zero
+  padding).
 * **dense**: logits from the real and imaginary parts of the last *half* spectrum (rfft2
   layout, flattened channel-major, all real parts then all imaginary parts), softmax
   cross-entropy averaged over the batch.
+* **loss: mse** (an autoencoder, no dense layer): the mean squared pixel error between
+  the output and the input image, computed on the spectra through Parseval,
+  ``L = sum_f |Y - X|^2 / (B C n^4)`` (:func:`parseval_mse`), so it never leaves them.
 
 Gradient convention
 -------------------
@@ -37,14 +43,17 @@ themselves:
   (:func:`accel.spectral.sinc_interp_adjoint`);
 * pwl: real part times the slope of the segment of Re X, imaginary part times the slope
   of the segment of Im X (the PWL is odd, so slopes are even and G stays Hermitian);
-* spatial ReLU: ``G_X = fft2(mask * Re ifft2(G_Y))``;  pooling: its adjoint.
+* spatial ReLU: ``G_X = fft2(mask * Re ifft2(G_Y))``;  pooling and upsampling: their
+  adjoints;  quadratic: ``alpha G_Y + (2 beta / n^2) P (Z * G_Y)`` (:mod:`accel.mixing`);
+* mse: ``G_Y = 2 (Y - X) / (B C n^4)``, Hermitian as it stands.
 
 Hence the half-spectrum storage (``half=True``: every tensor, spectral weight and
 gradient in rfft2 layout) computes exactly the same numbers as full storage, and SGD on
 Hermitian gradients keeps the weights Hermitian (real spatial kernels).  A spatial real
 kernel w with ``V = fft2(w)`` has ``dL/dw = Re(k^2 ifft2(G_V))``.
 
-Update: SGD with momentum, ``v <- mu v + g; p <- p - lr v`` (as ``accel.fixed.update``).
+Update: SGD with momentum, ``v <- mu v + g; p <- p - lr v`` (as ``accel.fixed.update``),
+or (``training.optimizer: adam``, golden model only) Adam, :func:`adam`.
 
 Structure, for the fixed-point and cycle models to mirror:
 
@@ -53,13 +62,15 @@ Structure, for the fixed-point and cycle models to mirror:
   :func:`conv_weights_grad` (sinc interpolation and its adjoint), :func:`pwl_forward` /
   :func:`pwl_backward`, :func:`spatial_relu_forward` / :func:`spatial_relu_backward`,
   :func:`pool_forward` / :func:`pool_backward`, :func:`dense_forward` /
-  :func:`dense_backward_data` / :func:`dense_weight_grad`, :func:`softmax_cross_entropy`, :func:`sgd_momentum`;
-* layer objects (:class:`ConvOp`, :class:`ActOp`, :class:`PoolOp`, :class:`DenseOp`)
-  binding those to a layer's shapes; :class:`GoldenNet` chaining them and recording a
+  :func:`dense_backward_data` / :func:`dense_weight_grad`, :func:`softmax_cross_entropy`,
+  :func:`parseval_mse`, :func:`sgd_momentum`;
+* layer objects (:class:`ConvOp`, :class:`ActOp`, :class:`PoolOp`, :class:`UpsampleOp`,
+  :class:`DenseOp`) binding those to a layer's shapes; :class:`GoldenNet` chaining them and recording a
   :class:`Trace` per layer (input, output, gradients) in every step.
 
 :class:`SpatialNet` is the spatial-domain reference of the same layer shapes (direct
-convolution, ReLU, average pooling, dense), for accuracy comparison.
+convolution, ReLU, average pooling, upsampling in space, dense or the pixel mse), for
+accuracy comparison.
 """
 from __future__ import annotations
 
@@ -67,15 +78,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.signal
 from numpy.lib.stride_tricks import sliding_window_view
 
-from accel.config import ActLayer, ConvLayer, DenseLayer, NetworkConfig, PoolLayer
+from accel.config import ActLayer, ConvLayer, DenseLayer, NetworkConfig, PoolLayer, UpsampleLayer
 from accel.layout import half_cols
+from accel.mixing import quadratic_backward, quadratic_forward
 from accel.network import LayerShape, layer_shapes, pwl_apply, pwl_table
 from accel.spectral import (
     conv_fd,
     conv_fd_backward_data,
     conv_fd_weight_grad,
+    half_weights,
     hermitian_part_of_half,
     sinc_interp,
     sinc_interp_adjoint,
@@ -88,6 +102,7 @@ from accel.spectral import (
     to_full,
     to_half,
 )
+from accel.upsample import upsample, upsample_adjoint
 
 Params = dict[str, np.ndarray]
 
@@ -223,11 +238,44 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     return loss, G / B
 
 
+def parseval_mse(Y: np.ndarray, X: np.ndarray, half: bool) -> tuple[float, np.ndarray]:
+    """Mean squared error per pixel between the real signals of spectra Y and X
+    ``(B, C, n, n[/2+1])``, and its gradient with respect to Y.
+
+    Parseval: ``sum_p (y - x)^2 = sum_f |Y - X|^2 / n^2``, so ``L = sum_f |Y - X|^2 /
+    (B C n^4)`` (half storage: each stored column weighted by how often it occurs in the
+    full spectrum, :func:`accel.spectral.half_weights`) and ``G = 2 (Y - X) / (B C n^4)``,
+    which is Hermitian, and in half storage the stored part of the full gradient."""
+    B, C, n = Y.shape[0], Y.shape[1], Y.shape[-2]
+    D = Y - X
+    scale = 1.0 / (B * C * n ** 4)
+    weights = half_weights(n) if half else 1.0
+    return float(np.sum(weights * (D.real ** 2 + D.imag ** 2))) * scale, 2.0 * scale * D
+
+
 def sgd_momentum(p: np.ndarray, v: np.ndarray, g: np.ndarray, lr: float,
                  mu: float) -> tuple[np.ndarray, np.ndarray]:
     """``v' = mu v + g; p' = p - lr v'`` (real and complex alike)."""
     v_new = mu * v + g
     return p - lr * v_new, v_new
+
+
+#: Adam's second-moment decay and the epsilon of its denominator
+ADAM_BETA2, ADAM_EPS = 0.999, 1e-8
+
+
+def adam(p: np.ndarray, m: np.ndarray, v: np.ndarray, g: np.ndarray, t: int, lr: float,
+         beta1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Adam step (Kingma & Ba) at step ``t >= 1``: first moment ``m`` of g, second
+    moment ``v`` of ``|g|^2`` (real), per entry.  For a complex entry the second moment is
+    that of its magnitude, not of its real and imaginary parts apart: a part that is zero by
+    symmetry (Im of a self-mirrored bin of a Hermitian parameter, zero up to rounding) then
+    gets a rounding-sized step, not one normalized up to ``lr``, so Hermitian parameters
+    stay Hermitian (mirrored bins get conjugate steps) and half storage equals full."""
+    m = beta1 * m + (1 - beta1) * g
+    v = ADAM_BETA2 * v + (1 - ADAM_BETA2) * (g.real ** 2 + g.imag ** 2)
+    step = (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - ADAM_BETA2 ** t)) + ADAM_EPS)
+    return p - lr * step, m, v
 
 
 # --------------------------------------------------------------------------- layer objects
@@ -309,6 +357,9 @@ class ActOp:
         if kind == "spatial":
             Y, mask = spatial_relu_forward(X, self.half)
             return Y, {"mask": mask}
+        if kind == "quadratic":
+            Y, z = quadratic_forward(X, self.layer, self.half)
+            return Y, {"z": z}
         return X.copy(), {}
 
     def backward_data(self, G_Y: np.ndarray, aux: dict[str, Any]) -> np.ndarray:
@@ -317,6 +368,8 @@ class ActOp:
             return pwl_backward(G_Y, aux["slopes"])
         if kind == "spatial":
             return spatial_relu_backward(G_Y, aux["mask"], self.half)
+        if kind == "quadratic":
+            return quadratic_backward(G_Y, aux["z"], self.layer, self.half)
         return G_Y
 
     def weight_grad(self, G_Y: np.ndarray, aux: dict[str, Any]) -> Params:
@@ -339,6 +392,27 @@ class PoolOp:
 
     def backward_data(self, G_Y: np.ndarray, aux: dict[str, Any]) -> np.ndarray:
         return pool_backward(G_Y, self.shape.in_size, self.half)
+
+    def weight_grad(self, G_Y: np.ndarray, aux: dict[str, Any]) -> Params:
+        return {}
+
+
+class UpsampleOp:
+    """Upsampling m -> M of spectra (no parameters), :mod:`accel.upsample`."""
+
+    def __init__(self, shape: LayerShape, half: bool):
+        assert isinstance(shape.layer, UpsampleLayer)
+        self.shape, self.half = shape, half
+        self.layer: UpsampleLayer = shape.layer
+
+    def init(self, rng: np.random.Generator, weight_scale: float) -> Params:
+        return {}
+
+    def forward(self, X: np.ndarray, params: Params) -> tuple[np.ndarray, dict[str, Any]]:
+        return upsample(X, self.shape.out_size, self.layer.kind, self.half), {}
+
+    def backward_data(self, G_Y: np.ndarray, aux: dict[str, Any]) -> np.ndarray:
+        return upsample_adjoint(G_Y, self.shape.in_size, self.layer.kind, self.half)
 
     def weight_grad(self, G_Y: np.ndarray, aux: dict[str, Any]) -> Params:
         return {}
@@ -375,16 +449,19 @@ class DenseOp:
         return {f"{self.layer.name}.weight": G_w, f"{self.layer.name}.bias": G_b}
 
 
-LayerOp = ConvOp | ActOp | PoolOp | DenseOp
-_OPS: dict[type, type[LayerOp]] = {ConvLayer: ConvOp, ActLayer: ActOp, PoolLayer: PoolOp, DenseLayer: DenseOp}
+LayerOp = ConvOp | ActOp | PoolOp | UpsampleOp | DenseOp
+_OPS: dict[type, type[LayerOp]] = {ConvLayer: ConvOp, ActLayer: ActOp, PoolLayer: PoolOp, UpsampleLayer: UpsampleOp,
+                                   DenseLayer: DenseOp}
 
 
 # --------------------------------------------------------------------------- networks
 
 
 class _SGDModel:
-    """Shared training loop pieces: SGD with momentum over ``params``, train_step, predict.
-    Subclasses define ``forward(x) -> (logits, traces)`` and ``backward(traces, G_logits)``."""
+    """Shared training loop pieces: SGD with momentum over ``params``, train_step, predict
+    (classifiers) and reconstruct (autoencoders).  Subclasses define ``forward(x) ->
+    (output, traces)``, ``backward(traces, G_output)``, and for ``loss: mse``
+    ``reconstruction_loss(output, x)`` and ``images(output)``."""
 
     def __init__(self, cfg: NetworkConfig):
         self.cfg = cfg
@@ -392,9 +469,14 @@ class _SGDModel:
         self.momentum = cfg.training.momentum
         self.params: Params = {}
         self.velocity: Params = {}
+        #: Adam's first and second moments per parameter, and its step count
+        self.moments: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.steps = 0
 
     def _init_velocity(self) -> None:
         self.velocity = {k: np.zeros_like(v) for k, v in self.params.items()}
+        if self.cfg.training.optimizer == "adam":
+            self.moments = {k: (np.zeros_like(p), np.zeros(p.shape)) for k, p in self.params.items()}
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[Trace]]:
         raise NotImplementedError
@@ -402,14 +484,30 @@ class _SGDModel:
     def backward(self, traces: list[Trace], G_logits: np.ndarray) -> Params:
         raise NotImplementedError
 
+    def reconstruction_loss(self, out: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
+        raise NotImplementedError
+
+    def images(self, out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
     def loss_and_grads(self, x: np.ndarray, labels: np.ndarray) -> tuple[float, Params, list[Trace]]:
-        """Forward, loss and backward for one batch (parameters unchanged)."""
-        logits, traces = self.forward(x)
-        loss, G = softmax_cross_entropy(logits, labels)
+        """Forward, loss and backward for one batch (parameters unchanged).  ``labels`` are
+        the classifier's targets; an mse network's target is ``x`` itself."""
+        out, traces = self.forward(x)
+        if self.cfg.loss == "mse":
+            loss, G = self.reconstruction_loss(out, x)
+        else:
+            loss, G = softmax_cross_entropy(out, labels)
         return loss, self.backward(traces, G), traces
 
     def step(self, grads: Params) -> None:
-        """Update: SGD with momentum on every parameter."""
+        """Update: SGD with momentum (or Adam, ``training.optimizer``) on every parameter."""
+        if self.cfg.training.optimizer == "adam":
+            self.steps += 1
+            for k, g in grads.items():
+                self.params[k], m, v = adam(self.params[k], *self.moments[k], g, self.steps, self.lr, self.momentum)
+                self.moments[k] = (m, v)
+            return
         for k, g in grads.items():
             self.params[k], self.velocity[k] = sgd_momentum(self.params[k], self.velocity[k], g,
                                                             self.lr, self.momentum)
@@ -424,6 +522,10 @@ class _SGDModel:
         """Predicted class per image."""
         out = [self.forward(x[i:i + batch])[0].argmax(axis=1) for i in range(0, len(x), batch)]
         return np.concatenate(out)
+
+    def reconstruct(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
+        """An mse network's output images (same shape as ``x``)."""
+        return np.concatenate([self.images(self.forward(x[i:i + batch])[0]) for i in range(0, len(x), batch)])
 
 
 class GoldenNet(_SGDModel):
@@ -451,6 +553,17 @@ class GoldenNet(_SGDModel):
     def input_spectrum(self, x: np.ndarray) -> np.ndarray:
         """The input FFT of real images (zero-padded first if the first conv pads)."""
         return input_spectrum(np.asarray(x, dtype=np.float64), self.input_size, self.half)
+
+    def reconstruction_loss(self, out: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """:func:`parseval_mse` against the spectrum of the input image itself (at its own
+        size, not zero-padded)."""
+        target = input_spectrum(np.asarray(x, dtype=np.float64), x.shape[-1], self.half)
+        return parseval_mse(out, target, self.half)
+
+    def images(self, out: np.ndarray) -> np.ndarray:
+        """Output spectra back to images (an mse network's reconstruction)."""
+        n = out.shape[-2]
+        return np.fft.irfft2(out, s=(n, n)) if self.half else np.fft.ifft2(out).real
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[Trace]]:
         X = self.input_spectrum(x)
@@ -494,6 +607,21 @@ def pool_matrix(n: int, m: int) -> np.ndarray:
     return overlap / (n / m)
 
 
+def upsample_matrix(m: int, M: int, kind: str) -> np.ndarray:
+    """Upsampling m -> M along one axis as an M x m matrix A (a map is ``A h A^T``):
+    ``zeros`` puts sample p at f p, ``nearest`` repeats it on f p .. f p + f - 1 (f = M/m),
+    ``spectral`` is ``scipy.signal.resample`` (ideal interpolation), the spatial forms of
+    :mod:`accel.upsample`."""
+    if kind == "spectral":
+        return scipy.signal.resample(np.eye(m), M, axis=0)
+    f = M // m
+    rows = f * np.arange(m)
+    A = np.zeros((M, m))
+    for j in range(f if kind == "nearest" else 1):
+        A[rows + j, np.arange(m)] = 1.0
+    return A
+
+
 def _windows(x: np.ndarray, k: int, before: bool) -> np.ndarray:
     """k x k circular windows (B, C, n, n, k, k): window p covers x[p-k+1 .. p] (before)
     or x[p .. p+k-1]."""
@@ -506,10 +634,12 @@ class SpatialNet(_SGDModel):
 
     conv: direct circular convolution ``y[p] = sum_q w[q] x[p - q] + b`` on the N x N grid
     (``padding: zero``: the input zero-padded to N first, i.e. linear convolution, as the
-    frequency model), k x k kernels whatever ``param`` says; act: ReLU for ``pwl`` and
-    ``spatial``, identity for ``linear``; pool: average pooling by :func:`pool_matrix`;
-    dense over the flattened C x m x m map.  Same initial kernels as :class:`GoldenNet`
-    for the same seed.  Parameter names as in GoldenNet (``weight`` holds real kernels).
+    frequency model), k x k kernels whatever ``param`` says; act: ReLU for ``pwl``,
+    ``spatial`` and ``quadratic``, identity for ``linear``; pool: average pooling by
+    :func:`pool_matrix`; upsample: :func:`upsample_matrix` of the same kind; dense over the
+    flattened C x m x m map, or for ``loss: mse`` the mean squared pixel error.  Same
+    initial kernels as :class:`GoldenNet` for the same seed.  Parameter names as in
+    GoldenNet (``weight`` holds real kernels).
     """
 
     def __init__(self, cfg: NetworkConfig, seed: int | None = None):
@@ -517,6 +647,7 @@ class SpatialNet(_SGDModel):
         self.shapes = layer_shapes(cfg)
         rng = np.random.default_rng(cfg.training.seed if seed is None else seed)
         scale = cfg.training.weight_scale
+        #: the resampling matrix A of each pool and upsample layer (a map is ``A h A^T``)
         self.pools = {}
         for s in self.shapes:
             L = s.layer
@@ -527,11 +658,21 @@ class SpatialNet(_SGDModel):
                     self.params[f"{L.name}.bias"] = np.zeros(L.out_channels)
             elif isinstance(L, PoolLayer):
                 self.pools[L.name] = pool_matrix(s.in_size, s.out_size)
+            elif isinstance(L, UpsampleLayer):
+                self.pools[L.name] = upsample_matrix(s.in_size, s.out_size, L.kind)
             elif isinstance(L, DenseLayer):
                 f = s.in_channels * s.in_size ** 2
                 self.params[f"{L.name}.weight"] = rng.standard_normal((L.classes, f)) * (scale / np.sqrt(f))
                 self.params[f"{L.name}.bias"] = np.zeros(L.classes)
         self._init_velocity()
+
+    def reconstruction_loss(self, out: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean squared pixel error against the input and its gradient."""
+        D = out - x
+        return float(np.mean(D ** 2)), 2.0 * D / D.size
+
+    def images(self, out: np.ndarray) -> np.ndarray:
+        return out
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[Trace]]:
         h = np.asarray(x, dtype=np.float64)
@@ -553,7 +694,7 @@ class SpatialNet(_SGDModel):
                 else:
                     aux = {"mask": h > 0}
                     y = h * aux["mask"]
-            elif isinstance(L, PoolLayer):
+            elif isinstance(L, (PoolLayer, UpsampleLayer)):
                 A = self.pools[L.name]
                 y = np.einsum("rp,bcpq,sq->bcrs", A, h, A, optimize=True)
             else:
@@ -574,7 +715,7 @@ class SpatialNet(_SGDModel):
                 grads[f"{L.name}.weight"] = g.T @ tr.aux["x"]
                 grads[f"{L.name}.bias"] = g.sum(axis=0)
                 g = (g @ self.params[f"{L.name}.weight"]).reshape(tr.x.shape)
-            elif isinstance(L, PoolLayer):
+            elif isinstance(L, (PoolLayer, UpsampleLayer)):
                 A = self.pools[L.name]
                 g = np.einsum("rp,bcrs,sq->bcpq", A, g, A, optimize=True)
             elif isinstance(L, ActLayer):

@@ -10,7 +10,20 @@ from pathlib import Path
 
 import numpy as np
 
-from accel.config import ActLayer, ConfigError, ConvLayer, DenseLayer, Layer, NetworkConfig, PoolLayer, parse_network
+from accel.config import (
+    ActLayer,
+    ConfigError,
+    ConvLayer,
+    DenseLayer,
+    Layer,
+    NetworkConfig,
+    PoolLayer,
+    UpsampleLayer,
+    parse_network,
+)
+
+#: activation kinds whose output bins depend on other input bins (the rest act bin by bin)
+MIXING_ACTS = ("spatial", "quadratic")
 
 
 def next_pow2(n: int) -> int:
@@ -34,8 +47,25 @@ class LayerShape:
     out_size: int
 
 
+def upsample_output_size(n: int, layer: UpsampleLayer, path: str = "upsample") -> int:
+    """Output size of an upsampling layer on an n x n input: ``size``, or ``factor * n``
+    (``2 n`` if neither is given); ConfigError (at ``path``) if it does not fit."""
+    if layer.size is not None and layer.factor is not None:
+        raise ConfigError(f"{path}.factor: give either size or factor, not both")
+    m = layer.size if layer.size is not None else (layer.factor or 2) * n
+    if m <= n:
+        raise ConfigError(f"{path}.size: upsampling to {m} must exceed its input ({n}x{n})")
+    if layer.kind != "spectral" and m % n:
+        raise ConfigError(f"{path}.size: {layer.kind} upsampling needs a whole factor, {m} is not a "
+                          f"multiple of its input size {n}")
+    return m
+
+
 def layer_shapes(net: NetworkConfig) -> list[LayerShape]:
-    """Propagate (channels, size) through the layers, raising ConfigError where they don't fit."""
+    """Propagate (channels, size) through the layers, raising ConfigError where they don't fit.
+
+    A classifier (``loss: xent``) ends with its one dense layer; an autoencoder
+    (``loss: mse``) has none and ends at its input's shape."""
     c, n = net.input.channels, net.input.size
     shapes = []
     last = len(net.layers) - 1
@@ -51,22 +81,62 @@ def layer_shapes(net: NetworkConfig) -> list[LayerShape]:
                                   f"IFFT/FFT, input is {n}x{n}")
             if layer.kind == "pwl" and layer.segments < 2:
                 raise ConfigError(f"{path}.segments: a pwl activation needs at least 2 segments, got {layer.segments}")
+            if layer.kind == "quadratic" and 2 * layer.band > n:
+                raise ConfigError(f"{path}.band: the band |u|, |v| <= {layer.band} does not fit its input "
+                                  f"({n}x{n}: at most {n // 2})")
             co, m = c, n
         elif isinstance(layer, PoolLayer):
             if layer.size > n:
                 raise ConfigError(f"{path}.size: pool size {layer.size} is larger than its input ({n}x{n})")
             co, m = c, layer.size
+        elif isinstance(layer, UpsampleLayer):
+            co, m = c, upsample_output_size(n, layer, path)
         elif isinstance(layer, DenseLayer):
+            if net.loss == "mse":
+                raise ConfigError(f"{path}.type: an mse network (an autoencoder) has no classifier; "
+                                  f"dense needs loss: xent")
             if i != last:
                 raise ConfigError(f"{path}.type: dense must be the last layer")
             co, m = layer.classes, 1
-        else:  # pragma: no cover - config.py builds only the four kinds
+        else:  # pragma: no cover - config.py builds only the five kinds
             raise ConfigError(f"{path}.type: unknown layer {layer!r}")
         shapes.append(LayerShape(i, layer, c, n, co, m))
         c, n = co, m
-    if not isinstance(net.layers[-1], DenseLayer):
+    if net.loss == "xent" and not isinstance(net.layers[-1], DenseLayer):
         raise ConfigError(f"layers[{last}].type: the last layer must be dense (the classifier)")
+    if net.loss == "mse" and (c, n) != (net.input.channels, net.input.size):
+        raise ConfigError(f"layers[{last}]: an mse network reconstructs its input "
+                          f"({net.input.channels} x {net.input.size} x {net.input.size}); "
+                          f"the last layer writes {c} x {n} x {n}")
     return shapes
+
+
+#: what the fixed-point and cycle models cannot run yet, per layer type / activation kind
+_NOT_IN_HARDWARE = {"upsample": "upsample layers", "quadratic": "quadratic (frequency-mixing) activations"}
+
+
+def require_hardware_support(net: NetworkConfig, model: str) -> None:
+    """Raise ConfigError if ``model`` (``"the fixed-point model"``, ``"the cycle model"``)
+    cannot run ``net``: upsample layers, quadratic activations, the mse loss and Adam run
+    in the golden model only, until their schedule, integer models and timing exist."""
+    for i, layer in enumerate(net.layers):
+        key = "kind" if isinstance(layer, ActLayer) else "type"
+        what = _NOT_IN_HARDWARE.get(getattr(layer, key))
+        if what:
+            raise ConfigError(f"layers[{i}].{key}: {model} does not run {what} yet "
+                              f"(the golden model does: fdaccel train without --fixed)")
+    if net.training.optimizer != "sgd":
+        raise ConfigError(f"training.optimizer: {model} runs SGD with momentum; {net.training.optimizer} "
+                          f"runs in the golden model only (fdaccel train without --fixed)")
+    if net.loss != "xent":
+        raise ConfigError(f"loss: {model} does not run {net.loss} (regression) networks yet "
+                          f"(the golden model does: fdaccel train without --fixed)")
+
+
+def latent_size(net: NetworkConfig) -> int:
+    """Real values in a network's narrowest layer output (channels x size x size): an
+    autoencoder's bottleneck, the component count of the PCA it is compared with."""
+    return min(s.out_channels * s.out_size ** 2 for s in layer_shapes(net))
 
 
 def load_network(source: str | Path | dict | None = None) -> NetworkConfig:
@@ -112,9 +182,10 @@ def read_sizes(shapes: list[LayerShape]) -> list[int]:
 
     A cropping pool reads its input at its output size; bin-local layers (circular convs,
     pwl and linear activations, pools that do not crop) read their input at the size their
-    own output is read at; spatial activations, zero-padded convs (their IFFT) and the
-    classifier read every bin.  Producers compute only the bins their reader reads (the
-    schedule, ``sim/schedule.py``, uses the same sizes)."""
+    own output is read at; frequency-mixing activations (:data:`MIXING_ACTS`), zero-padded
+    convs (their IFFT), upsampling and the classifier read every bin.  Producers compute
+    only the bins their reader reads (the schedule, ``sim/schedule.py``, uses the same
+    sizes)."""
     keep = [s.in_size for s in shapes]
     for i in range(len(shapes) - 1, -1, -1):
         s = shapes[i]
@@ -124,6 +195,6 @@ def read_sizes(shapes: list[LayerShape]) -> list[int]:
             keep[i] = layer.size if layer.size < s.in_size else nxt
         elif isinstance(layer, ConvLayer):
             keep[i] = nxt if layer.padding == "circular" else s.in_size
-        elif isinstance(layer, ActLayer) and layer.kind != "spatial":
+        elif isinstance(layer, ActLayer) and layer.kind not in MIXING_ACTS:
             keep[i] = nxt
     return keep

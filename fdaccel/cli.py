@@ -1,4 +1,4 @@
-"""The ``fdaccel`` command line: train | simulate | compare | sweep | verilog | synth.
+"""The ``fdaccel`` command line: train | simulate | compare | sweep | verilog | synth | analyze.
 
 Bad input (a ConfigError, a missing file, a bad argument) prints one line and exits with
 status 2, before any work; no traceback.  An interruption -- Ctrl-C (SIGINT) or SIGTERM,
@@ -120,6 +120,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--unit", default=None, help="one unit (default: all)")
     s.add_argument("--target", default="ecp5", choices=["ecp5"])
     s.add_argument("--json", default=None)
+
+    a = sub.add_parser("analyze", help="measure a frequency-domain effect (propagation, attenuation, upsampling, "
+                       "fprinciple, receptive, pooling, robustness)")
+    a.add_argument("kind", help="the analysis")
+    a.add_argument("--network", default=None, help="built-in name or YAML file (default: the analysis's own)")
+    a.add_argument("--epochs", type=int, default=None, help="training epochs (default: the analysis's)")
+    a.add_argument("--seed", type=int, default=None, help="initial weights, shuffles and random draws (default 0)")
+    a.add_argument("--json", default=None, help="write the measurements here")
+    a.add_argument("--plot", default=None, metavar="DIR", help="write the figures (PNG) here")
     return p
 
 
@@ -139,6 +148,7 @@ def _options(args: argparse.Namespace) -> Any:
 
     from .options import (
         ActKind,
+        AnalyzeOptions,
         CompareOptions,
         SimulateOptions,
         SweepOptions,
@@ -174,6 +184,8 @@ def _options(args: argparse.Namespace) -> Any:
                             pareto=None if a["pareto"] is None else tuple(a["pareto"].split(",")), plot=a["plot"])
     if args.command == "verilog":
         return VerilogOptions(output=a["output"], accel=a["accel"])
+    if args.command == "analyze":
+        return AnalyzeOptions(**{k: a[k] for k in ("kind", "network", "epochs", "seed", "json", "plot")})
     return SynthOptions(accel=a["accel"], unit=a["unit"], target=a["target"], json=a["json"])
 
 
@@ -194,6 +206,9 @@ def _run(command: str, opts: Any) -> int:
     if command == "verilog":
         from .commands.verilog import run_verilog
         return run_verilog(opts)
+    if command == "analyze":
+        from .commands.analyze import run_analyze
+        return run_analyze(opts)
     from .commands.synth import run_synth
     return run_synth(opts)
 

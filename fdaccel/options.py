@@ -106,3 +106,15 @@ class CompareOptions:
     energy: str | None = None
     json: str | None = None
     cache: bool = True
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    """``fdaccel analyze``: the analysis (``fdaccel.analyze.ANALYSES``), the network (None:
+    the analysis's own), training epochs and seed (None: the analysis's defaults), outputs."""
+    kind: str
+    network: str | None = None
+    epochs: int | None = None
+    seed: int | None = None
+    json: str | None = None
+    plot: str | None = None

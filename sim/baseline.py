@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from accel.config import AcceleratorConfig, NetworkConfig
+from accel.network import require_hardware_support
 
 from .schedule import Schedule, check_batch
 from .schedule.emission import check, emit, schedule_of
@@ -32,6 +33,7 @@ def build_baseline(accel: AcceleratorConfig, net: NetworkConfig, batch: int) -> 
     """The spatial baseline's program for one training iteration on
     :func:`baseline_accelerator` (same buffers, DRAM and table)."""
     check_batch(batch)
+    require_hardware_support(net, "the spatial baseline")
     base = baseline_accelerator(accel)
     machine = Machine(base)
     layer_names = tuple(layer.name for layer in net.layers)

@@ -44,7 +44,7 @@ import numpy as np
 from accel.config import AcceleratorConfig, ActLayer, ConvLayer, DenseLayer, NetworkConfig, PoolLayer
 from accel.golden import GoldenNet, softmax_cross_entropy
 from accel.layout import crop_mask, half_cols
-from accel.network import LayerShape, layer_shapes, pwl_table, read_sizes
+from accel.network import LayerShape, layer_shapes, pwl_table, read_sizes, require_hardware_support
 
 from .act import pwl_backward, pwl_fixed_table, pwl_forward
 from .core import CTensor, Saturations, exponent_for, quantize, round_shift, saturate
@@ -111,6 +111,7 @@ class FixedNet:
 
     def __init__(self, cfg: NetworkConfig, accel: AcceleratorConfig, seed: int | None = None,
                  golden: GoldenNet | None = None):
+        require_hardware_support(cfg, "the fixed-point model")
         self.cfg = cfg
         self.w = Widths.of(accel)
         self.sat = Saturations()

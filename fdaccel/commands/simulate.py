@@ -23,7 +23,7 @@ from accel.config import (
     load_accelerator,
 )
 from accel.energy import LayeredTable, dram_setup, load_table
-from accel.network import load_network
+from accel.network import load_network, require_hardware_support
 from sim.baseline import baseline_accelerator
 from sim.costs import ENERGY_CSV_HEADERS, Comparison, IterationEnergy, compare, energy_rows
 from sim.engine import LABELS, UNITS
@@ -172,6 +172,7 @@ def run_simulate(opts: SimulateOptions) -> int:
                           f"or a .csv file")
     accel = load_accelerator(opts.accel)
     net = load_network(opts.network)
+    require_hardware_support(net, "the cycle model")
     energy_table = load_table(opts.energy, accel)
     batch = net.training.batch if opts.batch is None else field_value(TrainingConfig, "batch", opts.batch,
                                                                       "simulate --batch")

@@ -35,7 +35,7 @@ from accel.config import (
     load_accelerator,
 )
 from accel.energy import load_table
-from accel.network import load_network
+from accel.network import load_network, require_hardware_support
 from sim.values import iteration_batch
 
 from ..options import SweepOptions
@@ -141,6 +141,7 @@ def run_sweep(opts: SweepOptions) -> int:
         raise ConfigError("sweep --plot: plots the Pareto front; give --pareto too")
     base = load_accelerator(d.accel)
     net = load_network(d.network)
+    require_hardware_support(net, "the cycle model")
     batch = net.training.batch if d.batch is None else field_value(TrainingConfig, "batch", d.batch, "sweep --batch")
     sets = parse_sets(d.sets)
     grid = points(base, sets)

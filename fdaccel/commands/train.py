@@ -13,11 +13,11 @@ from threadpoolctl import threadpool_limits
 
 from accel.config import ConfigError, load_accelerator
 from accel.data import load_dataset
-from accel.network import load_network
+from accel.network import latent_size, load_network
 
 from ..options import TrainOptions
 from ..report import check_outputs, write_json
-from ..training import MODELS, apply_overrides, train
+from ..training import MODELS, apply_overrides, metric, pca_mse, train
 
 
 def run_train(opts: TrainOptions) -> int:
@@ -38,8 +38,16 @@ def run_train(opts: TrainOptions) -> int:
     with threadpool_limits(limits=1, user_api="blas"):
         result = train(model, data, cfg)
     seconds = time.perf_counter() - start
-    final = result["test_accuracy_per_epoch"][-1]
-    print(f"test accuracy {final:.4f} after {cfg.training.epochs} epochs, {seconds:.1f} s")
+    name = metric(cfg)
+    final = result[f"{name}_per_epoch"][-1]
+    baseline = {}
+    if cfg.loss == "mse":
+        latent = latent_size(cfg)
+        baseline = {"pca_components": latent, "pca_test_mse": pca_mse(data, latent)}
+        print(f"test reconstruction MSE {final:.4f} after {cfg.training.epochs} epochs, {seconds:.1f} s; "
+              f"PCA with the same latent size ({latent} components): {baseline['pca_test_mse']:.4f}")
+    else:
+        print(f"test accuracy {final:.4f} after {cfg.training.epochs} epochs, {seconds:.1f} s")
     if hasattr(model, "sat"):
         print(f"saturated values: {model.sat.total} {model.sat.as_dict() or ''}")
     if opts.json:
@@ -47,8 +55,8 @@ def run_train(opts: TrainOptions) -> int:
             "network": cfg.name, "mode": mode, "dataset": data.name,
             "epochs": cfg.training.epochs, "batch": cfg.training.batch, "lr": cfg.training.lr,
             "momentum": cfg.training.momentum, "seed": cfg.training.seed,
-            "train_loss": result["train_loss"], "test_accuracy": final,
-            "test_accuracy_per_epoch": result["test_accuracy_per_epoch"],
+            "train_loss": result["train_loss"], name: final,
+            f"{name}_per_epoch": result[f"{name}_per_epoch"], **baseline,
             "seconds": round(seconds, 3),
             **({"saturations": model.sat.as_dict()} if hasattr(model, "sat") else {})})
     return 0

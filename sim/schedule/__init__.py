@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from accel.config import AcceleratorConfig, ConfigError, NetworkConfig
 from accel.fixed.layers import ShiftPlan
+from accel.network import require_hardware_support
 
 from ..units import Machine
 from .emission import check, emit, schedule_of
@@ -46,6 +47,7 @@ def build_schedule(accel: AcceleratorConfig, net: NetworkConfig, batch: int,
     The GEMM shifts come from ``plan`` (a calibrated :class:`accel.fixed.layers.ShiftPlan`;
     without one, the worst-case shift of every GEMM)."""
     check_batch(batch)
+    require_hardware_support(net, "the cycle model")
     machine = Machine(accel)
     layer_names = tuple(layer.name for layer in net.layers)
     ops = lower_frequency(accel, net, batch, plan if plan is not None else ShiftPlan(), machine)

@@ -62,3 +62,45 @@ def test_one_epoch_writes_json(tmp_path, capsys, mode):
     out2 = tmp_path / "again.json"
     assert main(["train", "--network", str(net), "--json", str(out2), "--seed", "4", *mode]) == 0
     assert json.loads(out2.read_text())["train_loss"] == report["train_loss"]
+
+
+TINY_AE = {"name": "tiny-ae", "dataset": "random", "loss": "mse", "input": {"channels": 1, "size": 8},
+           "layers": [{"type": "conv", "out_channels": 2, "kernel": 3}, {"type": "act", "kind": "spatial"},
+                      {"type": "pool", "size": 4}, {"type": "upsample", "kind": "nearest", "factor": 2},
+                      {"type": "conv", "out_channels": 1, "kernel": 3}],
+           "training": {"epochs": 2, "batch": 64, "lr": 0.01, "optimizer": "adam"}}
+
+
+def test_autoencoder_reports_reconstruction_error_beside_pca(tmp_path, capsys):
+    net = tmp_path / "ae.yaml"
+    net.write_text(yaml.safe_dump(TINY_AE))
+    out = tmp_path / "ae.json"
+    assert main(["train", "--network", str(net), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "test mse" in text and "PCA with the same latent size (32 components)" in text
+    report = json.loads(out.read_text())
+    assert report["pca_components"] == 32 and 0 < report["pca_test_mse"] < 1.2
+    assert len(report["test_mse_per_epoch"]) == 2 and report["test_mse"] == report["test_mse_per_epoch"][-1]
+    assert report["train_loss"][1] < report["train_loss"][0]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["train", "--network", "autoencoder-digits", "--fixed"],
+     "layers[7].type: the fixed-point model does not run upsample layers yet"),
+    (["simulate", "--network", "autoencoder-digits"], "layers[7].type: the cycle model does not run upsample layers"),
+    (["sweep", "--network", "autoencoder-digits", "--set", "mac_array.rows=4"], "the cycle model does not run"),
+])
+def test_hardware_models_refuse_the_autoencoder_in_one_line(capsys, args, words):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0], err
+
+
+@pytest.mark.slow
+def test_builtin_autoencoder_beats_pca_with_its_latent_size(tmp_path, capsys):
+    """The acceptance run (about a minute): the defaults, seed 0."""
+    out = tmp_path / "ae.json"
+    assert main(["train", "--network", "autoencoder-digits", "--json", str(out)]) == 0
+    assert "test reconstruction MSE" in capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert report["pca_components"] == 16 and report["test_mse"] < report["pca_test_mse"]
