@@ -30,11 +30,12 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from accel.config import NetworkConfig
-from accel.golden import GoldenNet, SpatialNet
+from accel.golden import GoldenNet
 from accel.network import (
     layer_shapes,
     load_network,
 )
+from accel.spatial_net import SpatialNet
 from fdaccel.report import table, write_json
 
 NETWORKS = {"lenet-digits": 15, "cifar-small": 5}  # name -> repeats

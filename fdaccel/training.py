@@ -22,7 +22,8 @@ from tqdm import tqdm
 
 from accel.config import ConfigError, NetworkConfig, TrainingConfig, field_value
 from accel.data import Dataset
-from accel.golden import GoldenNet, SpatialNet
+from accel.golden import GoldenNet
+from accel.spatial_net import SpatialNet
 
 from .options import TrainOptions
 

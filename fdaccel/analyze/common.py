@@ -20,8 +20,9 @@ from accel.config import (
     as_dict,
 )
 from accel.data import Dataset, native_digits
-from accel.golden import GoldenNet, SpatialNet
+from accel.golden import GoldenNet
 from accel.network import load_network
+from accel.spatial_net import SpatialNet
 
 from ..training import train
 

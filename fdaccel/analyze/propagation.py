@@ -4,7 +4,7 @@ Tang et al.'s rule for one conv layer: ``h(u, v) = T(u, v) g(u, v) + delta(u, v)
 with g and h the DFTs of the layer's input and output maps, T(u, v) the Co x Ci matrix
 of the kernels' DFTs and b the bias.  In the frequency model it holds by construction (it
 is how a conv is computed), so it is measured where it is a claim: on the spatial
-reference network (:class:`accel.golden.SpatialNet`, direct convolution), trained.
+reference network (:class:`accel.spatial_net.SpatialNet`, direct convolution), trained.
 
 Method.  For every conv layer, on the test images' feature maps: the largest residual
 ``|h - T g - delta n^2 b|`` over bins, channels and images, relative to the largest
@@ -34,7 +34,7 @@ import numpy as np
 
 from accel.config import ConfigError, ConvLayer
 from accel.data import load_dataset
-from accel.golden import SpatialNet
+from accel.spatial_net import SpatialNet
 
 from .common import Context, band_means, fit, radial_bands, with_padding
 from .figures import figure, save_png

@@ -3,7 +3,7 @@ robustness", 2019): Fourier heat maps, and accuracy on low- and high-pass filter
 
 Models: the classifier (``lenet-digits``) as a frequency network with each activation
 kind (``pwl``, ``linear``, ``spatial``, ``quadratic``) and the spatial reference
-(:class:`accel.golden.SpatialNet`: direct convolution, ReLU, average pooling), each
+(:class:`accel.spatial_net.SpatialNet`: direct convolution, ReLU, average pooling), each
 trained (seeded).
 
 Perturbations are made on the digits at their native 8 x 8 (pixels in [0, 1]), then

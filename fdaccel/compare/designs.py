@@ -7,7 +7,7 @@ and the spatial CNN of the same layer shapes.
   (:class:`accel.golden.GoldenNet`, half spectra as in hardware) or the fixed-point model,
   run on the frequency accelerator;
 * ``spatial-cnn``: the same layer shapes as a ReLU CNN with average pooling
-  (:class:`accel.golden.SpatialNet` on the ``pwl`` variant, whose activations it reads as
+  (:class:`accel.spatial_net.SpatialNet` on the ``pwl`` variant, whose activations it reads as
   ReLU), run on the spatial baseline (:mod:`sim.baseline`).
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from accel.config import AcceleratorConfig, ActLayer, NetworkConfig
-from accel.golden import GoldenNet, SpatialNet
+from accel.golden import GoldenNet
+from accel.spatial_net import SpatialNet
 
 from ..training import Trainable
 

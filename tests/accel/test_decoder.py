@@ -11,9 +11,10 @@ import scipy.signal
 
 from accel.activation_cost import activation_counts, quadratic_pairs
 from accel.config import ActLayer, ConfigError
-from accel.golden import GoldenNet, SpatialNet, parseval_mse, upsample_matrix
+from accel.golden import GoldenNet, parseval_mse
 from accel.mixing import band_mask, quadratic_backward, quadratic_forward, signed_bins
 from accel.network import latent_size, layer_shapes, load_network, require_hardware_support
+from accel.spatial_net import SpatialNet, upsample_matrix
 from accel.spectral import mirror, spectral_pool, to_full, to_half
 from accel.upsample import box_envelope, box_spectrum, upsample, upsample_adjoint
 from tests.accel.test_golden import hermitian_direction, kink_pattern, same_pieces

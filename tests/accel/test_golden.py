@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from accel.golden import ConvOp, GoldenNet, SpatialNet, pool_matrix, sgd_momentum, softmax_cross_entropy
+from accel.golden import ConvOp, GoldenNet, sgd_momentum, softmax_cross_entropy
 from accel.network import layer_shapes, load_network, pwl_table
+from accel.spatial_net import SpatialNet, pool_matrix
 from accel.spectral import mirror, to_full
 
 # Every layer kind: sinc and full params, circular and zero padding (first layer: the

@@ -6,8 +6,9 @@ import pytest
 import scipy.ndimage
 import scipy.signal
 
-from accel.golden import GoldenNet, SpatialNet
+from accel.golden import GoldenNet
 from accel.network import load_network
+from accel.spatial_net import SpatialNet
 from accel.upsample import KINDS, upsample
 from fdaccel.analyze import attenuation, fprinciple, pooling, propagation, receptive, robustness, upsampling
 from fdaccel.analyze.common import NativeDigits, radial_bands

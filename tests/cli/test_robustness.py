@@ -46,7 +46,7 @@ def test_duplicate_keys_are_rejected_naming_the_key(tmp_path, option, text, key)
 
 
 @pytest.mark.parametrize("layer, key", [
-    ({"type": ["conv"], "kernel": 3}, "layers[0].type: must be one of conv, act, pool, dense, got ['conv']"),
+    ({"type": ["conv"], "kernel": 3}, "layers[0].type: must be one of conv, act, pool, dense, upsample, got ['conv']"),
     ({"type": {"conv": 1}}, "layers[0].type: must be one of"),
 ])
 def test_layer_fields_of_the_wrong_yaml_kind(tmp_path, layer, key):
